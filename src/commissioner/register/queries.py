@@ -1,0 +1,359 @@
+"""Reads for the register: one set of filters shared by pages, the API, CLI exports and CSV downloads.
+
+Every function starts from ``visible_to(user)``: tenancy is never re-implemented by a caller.
+"""
+
+import csv
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Count, Prefetch, Q, Sum
+from django.utils import timezone
+
+from commissioner.orgs.models import Organisation
+from commissioner.register.cpv import division_name
+from commissioner.register.models import (
+    Contract, ContractSupplier, Provider, Status, SupplierType,
+)
+
+CONTRACT_SORTS = {
+    "published": "published", "-published": "-published", "value": "value", "-value": "-value",
+    "title": "title", "-title": "-title", "end": "end_date", "-end": "-end_date",
+    "start": "start_date", "-start": "-start_date", "buyer": "buyer_name", "-buyer": "-buyer_name",
+}
+PROVIDER_SORTS = {
+    "name": "name", "-name": "-name", "value": "total_value", "-value": "-total_value",
+    "contracts": "contract_count", "-contracts": "-contract_count",
+}
+ORG_SORTS = {"name": "name", "-name": "-name", "contracts": "n_contracts", "-contracts": "-n_contracts",
+             "value": "total_value", "-value": "-total_value"}
+
+
+class FilterError(ValueError):
+    """A filter value we cannot use; ``field`` names the parameter."""
+
+    def __init__(self, field, message):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def _decimal(field, raw):
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw).replace(",", "").replace("£", "").strip())
+    except InvalidOperation:
+        raise FilterError(field, f"'{str(raw)[:40]}' is not a number") from None
+    if not value.is_finite() or abs(value) > Decimal(10) ** 15:
+        raise FilterError(field, "number out of range")
+    return value
+
+
+def _date(field, raw):
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise FilterError(field, f"'{str(raw)[:40]}' is not a date (use YYYY-MM-DD)") from None
+
+
+def _choice(field, raw, choices):
+    if raw in (None, ""):
+        return None
+    if raw not in choices:
+        raise FilterError(field, f"'{str(raw)[:40]}' is not one of {', '.join(sorted(choices))}")
+    return raw
+
+
+@dataclass
+class ContractFilters:
+    q: str = ""
+    buyer: str = ""            # organisation slug
+    category: str = ""         # CPV division, two digits
+    supplier_type: str = ""
+    status: str = ""
+    method: str = ""           # procurement method
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    start_from: date | None = None
+    start_to: date | None = None
+    end_from: date | None = None
+    end_to: date | None = None
+    provider: int | None = None
+    sort: str = "-published"
+
+    @classmethod
+    def from_params(cls, params):
+        """Parse query parameters (a QueryDict or dict); raise FilterError naming the bad one."""
+        get = params.get
+        f = cls(
+            q=(get("q") or "").strip()[:200],
+            buyer=(get("buyer") or "").strip()[:120],
+            category=(get("category") or "").strip()[:2],
+            supplier_type=_choice("supplier_type", get("supplier_type"), set(SupplierType.values)) or "",
+            status=_choice("status", get("status"), set(Status.values)) or "",
+            method=(get("method") or "").strip()[:30],
+            value_min=_decimal("value_min", get("value_min")),
+            value_max=_decimal("value_max", get("value_max")),
+            start_from=_date("start_from", get("start_from")),
+            start_to=_date("start_to", get("start_to")),
+            end_from=_date("end_from", get("end_from")),
+            end_to=_date("end_to", get("end_to")),
+            sort=_choice("sort", get("sort"), set(CONTRACT_SORTS)) or "-published",
+        )
+        if f.category and not f.category.isdigit():
+            raise FilterError("category", "use the two-digit CPV division, e.g. 85")
+        provider = get("provider")
+        if provider not in (None, ""):
+            try:
+                f.provider = int(provider)
+            except (TypeError, ValueError):
+                raise FilterError("provider", "must be a provider id") from None
+        return f
+
+
+def contracts(user, filters: ContractFilters | None = None):
+    """Contracts the user may see, filtered and sorted."""
+    f = filters or ContractFilters()
+    qs = Contract.objects.visible_to(user).select_related("buyer")
+    if f.q:
+        for word in f.q.lower().split()[:8]:
+            qs = qs.filter(search_text__contains=word)
+    if f.buyer:
+        qs = qs.filter(buyer__slug=f.buyer)
+    if f.category:
+        qs = qs.filter(cpv_division=f.category)
+    if f.supplier_type:
+        qs = qs.filter(contract_suppliers__supplier__provider__supplier_type=f.supplier_type)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.method:
+        qs = qs.filter(procurement_method=f.method)
+    if f.value_min is not None:
+        qs = qs.filter(value__gte=f.value_min)
+    if f.value_max is not None:
+        qs = qs.filter(value__lte=f.value_max)
+    if f.start_from:
+        qs = qs.filter(start_date__gte=f.start_from)
+    if f.start_to:
+        qs = qs.filter(start_date__lte=f.start_to)
+    if f.end_from:
+        qs = qs.filter(end_date__gte=f.end_from)
+    if f.end_to:
+        qs = qs.filter(end_date__lte=f.end_to)
+    if f.provider:
+        qs = qs.filter(contract_suppliers__supplier__provider_id=f.provider)
+    if f.supplier_type or f.provider:
+        qs = qs.distinct()
+    order = CONTRACT_SORTS[f.sort]
+    nulls = order.lstrip("-")
+    from django.db.models import F
+
+    expr = F(nulls).desc(nulls_last=True) if order.startswith("-") else F(nulls).asc(nulls_last=True)
+    return qs.order_by(expr, "ocid")
+
+
+def with_suppliers(qs):
+    return qs.prefetch_related(Prefetch(
+        "contract_suppliers", queryset=ContractSupplier.objects.select_related("supplier__provider")))
+
+
+def contract(user, ocid):
+    return with_suppliers(Contract.objects.visible_to(user).select_related("buyer", "owner")).get(ocid=ocid)
+
+
+@dataclass
+class ProviderFilters:
+    q: str = ""
+    supplier_type: str = ""
+    buyer: str = ""
+    sort: str = "-value"
+
+    @classmethod
+    def from_params(cls, params):
+        get = params.get
+        return cls(
+            q=(get("q") or "").strip()[:200],
+            supplier_type=_choice("supplier_type", get("supplier_type"), set(SupplierType.values)) or "",
+            buyer=(get("buyer") or "").strip()[:120],
+            sort=_choice("sort", get("sort"), set(PROVIDER_SORTS)) or "-value",
+        )
+
+
+def providers(user, filters: ProviderFilters | None = None):
+    f = filters or ProviderFilters()
+    qs = Provider.objects.visible_to(user)
+    if f.q:
+        for word in f.q.lower().split()[:8]:
+            qs = qs.filter(Q(name__icontains=word) | Q(suppliers__name__icontains=word)
+                           | Q(companies_house__iexact=word))
+        qs = qs.distinct()
+    if f.supplier_type:
+        qs = qs.filter(supplier_type=f.supplier_type)
+    if f.buyer:
+        qs = qs.filter(suppliers__contract_links__contract__buyer__slug=f.buyer).distinct()
+    return qs.order_by(PROVIDER_SORTS[f.sort], "name", "id")
+
+
+def provider_contracts(user, provider):
+    return contracts(user, ContractFilters(provider=provider.pk, sort="-value"))
+
+
+@dataclass
+class OrgFilters:
+    q: str = ""
+    kind: str = ""
+    region: str = ""
+    sort: str = "-contracts"
+
+    @classmethod
+    def from_params(cls, params):
+        get = params.get
+        return cls(
+            q=(get("q") or "").strip()[:200],
+            kind=_choice("kind", get("kind"), set(Organisation.Kind.values)) or "",
+            region=(get("region") or "").strip()[:60],
+            sort=_choice("sort", get("sort"), set(ORG_SORTS)) or "-contracts",
+        )
+
+
+def organisations(user, filters: OrgFilters | None = None):
+    """Organisations that buy something the user can see (or that the user belongs to)."""
+    f = filters or OrgFilters()
+    visible = Contract.objects.visible_to(user)
+    qs = Organisation.objects.annotate(
+        n_contracts=Count("contracts", filter=Q(contracts__in=visible), distinct=True),
+        total_value=Sum("contracts__value", filter=Q(contracts__in=visible)),
+    ).filter(n_contracts__gt=0)
+    if f.q:
+        qs = qs.filter(Q(name__icontains=f.q) | Q(aliases__name__icontains=f.q) | Q(gss_code__iexact=f.q)).distinct()
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.region:
+        qs = qs.filter(region=f.region)
+    return qs.order_by(ORG_SORTS[f.sort], "name")
+
+
+def dashboard(user, organisation, today=None):
+    """Figures for a buyer: totals, by supplier type, by category, SME/VCSE share, contracts ending."""
+    today = today or timezone.localdate()
+    qs = Contract.objects.visible_to(user).filter(buyer=organisation)
+    total = qs.aggregate(n=Count("id"), value=Sum("value"))
+    links = ContractSupplier.objects.filter(contract__in=qs)
+    # Value split between a contract's suppliers: each link's own award value where known,
+    # else the contract value divided by its number of suppliers.
+    by_type = {}
+    per_contract = {}
+    for cid, stype, link_value, cvalue in links.values_list(
+            "contract_id", "supplier__provider__supplier_type", "value", "contract__value"):
+        per_contract.setdefault(cid, []).append((stype, link_value, cvalue))
+    for cid, rows in per_contract.items():
+        for stype, link_value, cvalue in rows:
+            share = (cvalue or Decimal(0)) / len(rows) if link_value is None else link_value
+            entry = by_type.setdefault(stype, {"count": set(), "value": Decimal(0)})
+            entry["count"].add(cid)
+            entry["value"] += share
+    labels = dict(SupplierType.choices)
+    awarded_value = sum((e["value"] for e in by_type.values()), Decimal(0))
+    supplier_rows = [
+        {"type": t, "label": labels[t], "count": len(by_type.get(t, {"count": ()})["count"]),
+         "value": by_type.get(t, {"value": Decimal(0)})["value"],
+         "share": (by_type[t]["value"] / awarded_value * 100) if t in by_type and awarded_value else Decimal(0)}
+        for t in SupplierType.values
+    ]
+    sme_vcse = sum((r["value"] for r in supplier_rows if r["type"] in ("sme", "vcse")), Decimal(0))
+    categories = [
+        {"division": r["cpv_division"] or "", "name": division_name(r["cpv_division"]), "count": r["n"],
+         "value": r["v"] or Decimal(0)}
+        for r in qs.values("cpv_division").annotate(n=Count("id"), v=Sum("value")).order_by("-v", "cpv_division")
+    ]
+    ending = []
+    for months in (6, 12, 18):
+        until = today + timedelta(days=round(months * 30.44))
+        part = qs.filter(end_date__gte=today, end_date__lte=until)
+        agg = part.aggregate(n=Count("id"), v=Sum("value"))
+        ending.append({"months": months, "count": agg["n"], "value": agg["v"] or Decimal(0), "until": until})
+    return {
+        "count": total["n"], "value": total["value"] or Decimal(0), "by_supplier_type": supplier_rows,
+        "awarded_value": awarded_value,
+        "sme_vcse_share": (sme_vcse / awarded_value * 100) if awarded_value else None,
+        "by_category": categories, "ending": ending, "today": today,
+    }
+
+
+CONTRACT_CSV_COLUMNS = [
+    "ocid", "buyer", "buyer_gss_code", "title", "status", "value", "currency", "tender_value", "award_value",
+    "suppliers", "supplier_types", "start_date", "end_date", "cpv", "category", "procurement_method",
+    "delivery_model", "source", "private", "published",
+]
+
+
+def _safe_cell(value):
+    """Defuse spreadsheet formula injection in CSV cells."""
+    text = "" if value is None else str(value)
+    if text and text[0] in "=+-@\t\r" and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def contract_csv_rows(qs):
+    yield CONTRACT_CSV_COLUMNS
+    for c in with_suppliers(qs).iterator(chunk_size=500):
+        links = list(c.contract_suppliers.all())
+        yield [_safe_cell(v) for v in (
+            c.ocid, c.buyer_name or (c.buyer.name if c.buyer else ""), c.buyer.gss_code if c.buyer else "",
+            c.title, c.status, c.value, c.currency, c.tender_value, c.award_value,
+            "; ".join(link.supplier.provider.name for link in links),
+            "; ".join(link.supplier.provider.supplier_type for link in links),
+            c.start_date, c.end_date, c.cpv, division_name(c.cpv_division) if c.cpv_division else "",
+            c.procurement_method, c.delivery_model, c.source, "yes" if c.is_private else "no",
+            c.published.isoformat() if c.published else "",
+        )]
+
+
+PROVIDER_CSV_COLUMNS = ["id", "name", "supplier_type", "scale", "vcse", "companies_house", "charity_number",
+                        "contracts", "total_value", "identities"]
+
+
+def provider_csv_rows(qs):
+    yield PROVIDER_CSV_COLUMNS
+    for p in qs.prefetch_related("suppliers").iterator(chunk_size=500):
+        yield [_safe_cell(v) for v in (
+            p.pk, p.name, p.supplier_type, p.scale, "" if p.is_vcse is None else ("yes" if p.is_vcse else "no"),
+            p.companies_house, p.charity_number, p.contract_count, p.total_value,
+            "; ".join(s.key for s in p.suppliers.all()),
+        )]
+
+
+ORG_CSV_COLUMNS = ["slug", "name", "kind", "gss_code", "la_code", "type", "region", "contracts", "total_value"]
+
+
+def organisation_csv_rows(qs):
+    yield ORG_CSV_COLUMNS
+    for o in qs:
+        yield [_safe_cell(v) for v in (o.slug, o.name, o.kind, o.gss_code, o.la_code or "", o.la_type_name,
+                                       o.region, o.n_contracts, o.total_value or 0)]
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+def csv_lines(rows):
+    """Encode rows as CSV text lines (for streaming responses and the CLI)."""
+    writer = csv.writer(Echo())
+    for row in rows:
+        yield writer.writerow(row)

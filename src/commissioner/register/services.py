@@ -1,0 +1,273 @@
+"""The only place that writes providers, suppliers and contracts."""
+
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.db.models import Count, Sum
+
+from commissioner.methods.text import clean_text, supplier_name_key
+from commissioner.orgs.services import audit, snapshot
+from commissioner.register.models import (
+    Contract, ContractSupplier, DeliveryModel, Provider, Source, Supplier, SupplierType,
+)
+
+CONTRACT_AUDIT_FIELDS = [
+    "title", "status", "buyer", "owner", "value", "tender_value", "award_value", "currency", "start_date",
+    "end_date", "procurement_method", "cpv", "is_private", "delivery_model",
+]
+PROVIDER_AUDIT_FIELDS = ["name", "supplier_type", "scale", "is_vcse", "companies_house", "charity_number"]
+SUPPLIER_AUDIT_FIELDS = ["key", "name", "provider", "match", "locked"]
+
+
+def supplier_type_for(*, scale: str, is_vcse, current: str = SupplierType.UNKNOWN) -> str:
+    """The register's supplier type from what notices declare; council-set types are kept."""
+    if current in (SupplierType.PUBLIC, SupplierType.INHOUSE, SupplierType.LATC, SupplierType.SHARED):
+        return current
+    if is_vcse:
+        return SupplierType.VCSE
+    if scale == "sme":
+        return SupplierType.SME
+    if scale == "large":
+        return SupplierType.LARGE
+    return SupplierType.UNKNOWN
+
+
+def _find_provider(*, companies_house: str, charity_number: str, name_key: str):
+    """Merge rule: company or charity identifier first, then the normalised name."""
+    if companies_house:
+        p = Provider.objects.filter(companies_house=companies_house, is_private=False).first()
+        if p:
+            return p, Supplier.Match.IDENTIFIER, f"Companies House {companies_house}"
+    if charity_number:
+        p = Provider.objects.filter(charity_number=charity_number, is_private=False).first()
+        if p:
+            return p, Supplier.Match.IDENTIFIER, f"charity number {charity_number}"
+    if name_key:
+        p = Provider.objects.filter(name_key=name_key, is_private=False).first()
+        if p:
+            return p, Supplier.Match.NAME, f"normalised name '{name_key}'"
+    return None, Supplier.Match.NEW, ""
+
+
+def upsert_supplier(*, key: str, name: str, scheme: str = "", identifier: str = "", scale: str = "",
+                    is_vcse=None, companies_house: str = "", charity_number: str = "",
+                    identifiers=None, address=None, owner=None, is_private: bool = False,
+                    supplier_type: str = "", actor_label: str = "import") -> Supplier:
+    """Find or create the supplier with this key and link it to a provider (merging where it can)."""
+    name = clean_text(name)[:300] or key
+    name_key = supplier_name_key(name)[:300]
+    supplier = Supplier.objects.select_related("provider").filter(key=key).first()
+    fields = dict(name=name, scheme=scheme[:40], identifier=identifier[:120], scale=scale[:10], is_vcse=is_vcse,
+                  companies_house=companies_house[:12], charity_number=charity_number[:12],
+                  identifiers=identifiers or [], address=address or {})
+    if supplier is None:
+        provider, match, detail = (None, Supplier.Match.NEW, "")
+        if not is_private:
+            provider, match, detail = _find_provider(
+                companies_house=companies_house, charity_number=charity_number, name_key=name_key)
+        if provider is None:
+            provider = Provider.objects.create(
+                name=name, name_key=name_key, scale=scale, is_vcse=is_vcse, companies_house=companies_house,
+                charity_number=charity_number, owner=owner, is_private=is_private,
+                supplier_type=supplier_type or supplier_type_for(scale=scale, is_vcse=is_vcse))
+            audit(actor_label=actor_label, action="created", obj=provider,
+                  after=snapshot(provider, PROVIDER_AUDIT_FIELDS))
+        supplier = Supplier.objects.create(key=key[:300], provider=provider, match=match, match_detail=detail,
+                                           **fields)
+    else:
+        changed = any(getattr(supplier, k) != v for k, v in fields.items())
+        if changed:
+            for k, v in fields.items():
+                setattr(supplier, k, v)
+            supplier.save()
+    _refresh_provider_facts(supplier.provider, scale=scale, is_vcse=is_vcse, companies_house=companies_house,
+                            charity_number=charity_number, actor_label=actor_label)
+    return supplier
+
+
+def _refresh_provider_facts(provider, *, scale, is_vcse, companies_house, charity_number, actor_label):
+    before = snapshot(provider, PROVIDER_AUDIT_FIELDS)
+    if scale and not provider.scale:
+        provider.scale = scale
+    if is_vcse is not None and provider.is_vcse is None:
+        provider.is_vcse = is_vcse
+    if is_vcse and not provider.is_vcse:
+        provider.is_vcse = True
+    if companies_house and not provider.companies_house:
+        provider.companies_house = companies_house
+    if charity_number and not provider.charity_number:
+        provider.charity_number = charity_number
+    provider.supplier_type = supplier_type_for(scale=provider.scale, is_vcse=provider.is_vcse,
+                                               current=provider.supplier_type)
+    after = snapshot(provider, PROVIDER_AUDIT_FIELDS)
+    if after != before:
+        provider.save()
+        audit(actor_label=actor_label, action="updated", obj=provider, before=before, after=after)
+
+
+def refresh_provider_totals(provider_ids):
+    """Recompute contract count and total value for providers (after imports and merges)."""
+    ids = set(provider_ids)
+    if not ids:
+        return
+    rows = (ContractSupplier.objects.filter(supplier__provider_id__in=ids)
+            .values("supplier__provider_id")
+            .annotate(n=Count("contract", distinct=True), total=Sum("contract__value")))
+    found = {r["supplier__provider_id"]: r for r in rows}
+    for p in Provider.objects.filter(id__in=ids):
+        r = found.get(p.id, {"n": 0, "total": None})
+        total = r["total"] or Decimal(0)
+        if p.contract_count != r["n"] or p.total_value != total:
+            Provider.objects.filter(id=p.id).update(contract_count=r["n"], total_value=total)
+
+
+def _links_of(contract_ids):
+    out = {}
+    for cid, s, a, v in ContractSupplier.objects.filter(contract_id__in=contract_ids).values_list(
+            "contract_id", "supplier_id", "award_id", "value"):
+        out.setdefault(cid, []).append((s, a, v))
+    return {cid: sorted(links, key=str) for cid, links in out.items()}
+
+
+def apply_contracts(batch, *, actor=None, actor_label="import"):
+    """Create or update many contracts with their supplier links, auditing each change.
+
+    ``batch`` is [(ocid, fields, [(supplier, award_id, value)])]. Returns the outcome of each:
+    "created", "updated" or "unchanged". Call inside a transaction.
+    """
+    from commissioner.orgs.models import AuditEvent
+
+    existing = {c.ocid: c for c in Contract.objects.filter(ocid__in=[b[0] for b in batch])}
+    old_links = _links_of([c.pk for c in existing.values()])
+    outcomes, events, new_contracts, new_links = [], [], [], []
+    label = actor_label or (actor.get_username() if actor is not None else "system")
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    for ocid, fields, suppliers in batch:
+        links = sorted({(s.id, a, None if v is None else Decimal(str(v)).quantize(Decimal("0.01")))
+                        for s, a, v in suppliers}, key=str)
+        contract = existing.get(ocid)
+        if contract is None:
+            contract = Contract(ocid=ocid, **fields)
+            new_contracts.append((contract, links))
+            outcomes.append("created")
+            continue
+        before = snapshot(contract, CONTRACT_AUDIT_FIELDS)
+        changed = any(getattr(contract, k) != _field_value(contract, k, v) for k, v in fields.items())
+        if not changed and old_links.get(contract.pk, []) == links:
+            outcomes.append("unchanged")
+            continue
+        for k, v in fields.items():
+            setattr(contract, k, v)
+        contract.save()
+        contract.refresh_from_db()
+        ContractSupplier.objects.filter(contract=contract).delete()
+        new_links += [ContractSupplier(contract=contract, supplier_id=s, award_id=a, value=v) for s, a, v in links]
+        events.append(AuditEvent(actor=user, actor_label=label[:200], organisation_id=contract.owner_id,
+                                 action="updated", model=Contract._meta.label, object_pk=str(contract.pk),
+                                 object_repr=str(contract)[:300], before=before,
+                                 after=snapshot(contract, CONTRACT_AUDIT_FIELDS)))
+        outcomes.append("updated")
+    if new_contracts:
+        Contract.objects.bulk_create([c for c, _ in new_contracts], batch_size=500)
+        if new_contracts[0][0].pk is None:  # backends that do not return ids from bulk inserts
+            ids = dict(Contract.objects.filter(ocid__in=[c.ocid for c, _ in new_contracts]).values_list("ocid", "pk"))
+            for c, _ in new_contracts:
+                c.pk = ids[c.ocid]
+        for c, links in new_contracts:
+            new_links += [ContractSupplier(contract_id=c.pk, supplier_id=s, award_id=a, value=v) for s, a, v in links]
+            events.append(AuditEvent(actor=user, actor_label=label[:200], organisation_id=c.owner_id,
+                                     action="created", model=Contract._meta.label, object_pk=str(c.pk),
+                                     object_repr=str(c)[:300], after=snapshot(c, CONTRACT_AUDIT_FIELDS)))
+    ContractSupplier.objects.bulk_create(new_links, batch_size=1000)
+    AuditEvent.objects.bulk_create(events, batch_size=500)
+    return outcomes
+
+
+def _field_value(contract, name, value):
+    """Coerce a new value as the database would store it, so unchanged data compares equal."""
+    f = contract._meta.get_field(name)
+    if value is None:
+        return None
+    if isinstance(f, models.DecimalField):
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    return value
+
+
+def save_contract(*, ocid: str, fields: dict, suppliers: list, actor=None, actor_label: str = ""):
+    """Create or update one contract. Returns (contract, outcome)."""
+    outcome = apply_contracts([(ocid, fields, suppliers)], actor=actor, actor_label=actor_label)[0]
+    return Contract.objects.get(ocid=ocid), outcome
+
+
+def search_text(*parts) -> str:
+    return " ".join(clean_text(p).lower() for p in parts if p)[:20000]
+
+
+@transaction.atomic
+def create_local_contract(*, owner, actor, title: str, description: str = "", delivery_model: str,
+                          provider_name: str, supplier_type: str, value=None, start_date=None, end_date=None,
+                          review_date=None, cpv: str = "", is_private: bool = True, reference: str = "",
+                          companies_house: str = "", charity_number: str = "") -> Contract:
+    """A contract the open data does not hold: in-house, LATC, shared service, grant, ..."""
+    from commissioner.register.cpv import division_name  # noqa: F401  (names resolved on pages)
+    import uuid
+
+    ocid = f"local-{owner.slug}-{uuid.uuid4().hex[:12]}"
+    key = (f"GB-COH-{companies_house}" if companies_house else
+           f"GB-CHC-{charity_number}" if charity_number else
+           f"local:{owner.pk}:{supplier_name_key(provider_name)}")
+    supplier = upsert_supplier(
+        key=key, name=provider_name, companies_house=companies_house, charity_number=charity_number,
+        is_vcse=True if supplier_type == SupplierType.VCSE else None, owner=owner,
+        is_private=is_private and not (companies_house or charity_number), supplier_type=supplier_type,
+        actor_label=actor.get_username())
+    fields = dict(
+        owner=owner, buyer=owner, buyer_name=owner.name, title=clean_text(title)[:1000],
+        description=clean_text(description), reference=reference[:200], status="contract",
+        cpv=cpv, cpv_division=cpv[:2], value=value, award_value=value, start_date=start_date,
+        end_date=end_date, review_date=review_date, delivery_model=delivery_model or DeliveryModel.INHOUSE,
+        source=Source.MANUAL, is_private=is_private, release_count=0,
+        search_text=search_text(title, description, provider_name, owner.name),
+    )
+    contract, _ = save_contract(ocid=ocid, fields=fields, suppliers=[(supplier, "", value)], actor=actor)
+    refresh_provider_totals([supplier.provider_id])
+    return contract
+
+
+@transaction.atomic
+def merge_providers(*, keep: Provider, merge: Provider, actor) -> Provider:
+    """Move every supplier identity of ``merge`` onto ``keep`` (reversible with ``split_supplier``)."""
+    if keep.pk == merge.pk:
+        raise ValueError("cannot merge a provider into itself")
+    moved = list(merge.suppliers.all())
+    for s in moved:
+        before = snapshot(s, SUPPLIER_AUDIT_FIELDS)
+        s.provider, s.match, s.match_detail, s.locked = keep, Supplier.Match.MANUAL, f"merged by {actor}", True
+        s.save()
+        audit(actor=actor, action="merged", obj=s, before=before, after=snapshot(s, SUPPLIER_AUDIT_FIELDS))
+    audit(actor=actor, action="deleted-after-merge", obj=merge, before=snapshot(merge, PROVIDER_AUDIT_FIELDS))
+    merge.delete()
+    refresh_provider_totals([keep.pk])
+    return keep
+
+
+@transaction.atomic
+def split_supplier(*, supplier: Supplier, actor) -> Provider:
+    """Undo a merge: give this supplier identity a provider of its own, and keep imports from re-merging it."""
+    before = snapshot(supplier, SUPPLIER_AUDIT_FIELDS)
+    old = supplier.provider
+    provider = Provider.objects.create(
+        name=supplier.name, name_key=supplier_name_key(supplier.name), scale=supplier.scale,
+        is_vcse=supplier.is_vcse, companies_house=supplier.companies_house,
+        charity_number=supplier.charity_number, owner=old.owner, is_private=old.is_private,
+        supplier_type=supplier_type_for(scale=supplier.scale, is_vcse=supplier.is_vcse))
+    supplier.provider, supplier.match, supplier.match_detail, supplier.locked = (
+        provider, Supplier.Match.MANUAL, f"split by {actor}", True)
+    supplier.save()
+    audit(actor=actor, action="split", obj=supplier, before=before, after=snapshot(supplier, SUPPLIER_AUDIT_FIELDS))
+    if not old.suppliers.exists():
+        old.delete()
+        refresh_provider_totals([provider.pk])
+    else:
+        refresh_provider_totals([provider.pk, old.pk])
+    return provider

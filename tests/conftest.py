@@ -1,0 +1,62 @@
+"""Shared fixtures. The test database holds the real sample register, imported once per run."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+SAMPLES = ROOT / "data" / "samples"
+CF_PACKAGE = SAMPLES / "contracts_finder" / "cf_englishdata_release_package.json"
+CF_SEARCH_PAGE = SAMPLES / "contracts_finder" / "cf_search_page_2025-01-20_to_2025-01-23.json"
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+def shared(*parts):
+    """A file under ../shared/data (tests may read it directly); skip nothing: it must exist."""
+    path = SHARED.joinpath(*parts)
+    assert path.exists(), f"missing shared data {path}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the real sample register into the test database once."""
+    from commissioner.ocds.services import import_ocds
+
+    with django_db_blocker.unblock():
+        summary = import_ocds([CF_PACKAGE], source_label="test sample")
+        assert summary.contracts_created == 190, summary.as_dict()
+
+
+@pytest.fixture
+def users(db):
+    """One user per role at Merton (a council in the data), one at another council, a superuser."""
+    from commissioner.orgs.models import Organisation
+    from commissioner.orgs.services import create_user
+
+    merton = Organisation.objects.get(la_code="MRT")
+    other = Organisation.objects.get(la_code="LEE")  # Leeds City Council
+    out = {"merton": merton, "other_org": other}
+    for role in ("admin", "commissioner", "viewer"):
+        out[role] = create_user(username=f"merton-{role}", password=PASSWORD, organisation=merton, role=role)
+    out["other"] = create_user(username="leeds-admin", password=PASSWORD, organisation=other, role="admin")
+    out["superuser"] = create_user(username="root", password=PASSWORD, is_superuser=True)
+    return out
+
+
+@pytest.fixture
+def private_contract(users):
+    """A private in-house contract owned by Merton."""
+    from commissioner.register.services import create_local_contract
+
+    return create_local_contract(
+        owner=users["merton"], actor=users["admin"], title="In-house reablement service",
+        description="Council-run home care reablement team", delivery_model="inhouse",
+        provider_name="Merton Reablement Team", supplier_type="inhouse", value=1250000,
+        is_private=True,
+    )
+
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
