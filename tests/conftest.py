@@ -1,6 +1,5 @@
 """Shared fixtures. The test database holds the real sample register, imported once per run."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,7 @@ def users(db):
     from commissioner.orgs.services import create_user
 
     merton = Organisation.objects.get(la_code="MRT")
-    other = Organisation.objects.get(la_code="LEE")  # Leeds City Council
+    other = Organisation.objects.get(la_code="LDS")  # Leeds City Council
     out = {"merton": merton, "other_org": other}
     for role in ("admin", "commissioner", "viewer"):
         out[role] = create_user(username=f"merton-{role}", password=PASSWORD, organisation=merton, role=role)
@@ -58,5 +57,3 @@ def private_contract(users):
         is_private=True,
     )
 
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop

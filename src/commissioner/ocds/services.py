@@ -94,8 +94,11 @@ def compile_history(releases):
 class Importer:
     """One import run: caches buyers and suppliers across chunks."""
 
-    def __init__(self, *, actor=None, source_label="import", progress=None):
+    def __init__(self, *, actor=None, source_label="import", progress=None, source=Source.OCDS,
+                 private=False):
         self.actor = actor
+        self.source = source  # Source.OCDS, or Source.REGISTER for council registers turned into releases
+        self.private = private
         self.actor_label = source_label
         self.summary = ImportSummary()
         self.orgs = {}
@@ -239,7 +242,7 @@ class Importer:
             links = [(self._supplier(facts), award_id, value) for facts, award_id, value in suppliers]
             supplier_names = " ".join(s.name for s, _, _ in links)
             fields.update(
-                owner=org, buyer=org, buyer_name=buyer_name[:300], source=Source.OCDS, is_private=False,
+                owner=org, buyer=org, buyer_name=buyer_name[:300], source=self.source, is_private=self.private,
                 compiled=orjson.loads(orjson.dumps(compiled, default=_jsonable)), release_count=count,
                 search_text=register.search_text(fields["title"], fields["description"], supplier_names,
                                                  buyer_name, org.name, ocid, fields["reference"]),

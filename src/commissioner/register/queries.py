@@ -357,3 +357,80 @@ def csv_lines(rows):
     writer = csv.writer(Echo())
     for row in rows:
         yield writer.writerow(row)
+
+
+# --- Provider identities and the audit trail (added for the provider, organisation and audit pages) ---
+
+def provider_identities(user, provider):
+    """The supplier identities merged into a provider, each with its number of contracts the user can see."""
+    from commissioner.register.models import Supplier
+
+    visible = Contract.objects.visible_to(user)
+    return (Supplier.objects.filter(provider=provider)
+            .annotate(n_contracts=Count("contract_links__contract",
+                                        filter=Q(contract_links__contract__in=visible), distinct=True))
+            .order_by("name", "key"))
+
+
+def provider_totals(user, provider):
+    """Number and total value of the provider's contracts that the user can see (each contract once)."""
+    agg = Contract.objects.filter(pk__in=provider_contracts(user, provider).values("pk")).aggregate(
+        n=Count("id"), value=Sum("value"))
+    return {"count": agg["n"], "value": agg["value"] or Decimal(0)}
+
+
+@dataclass
+class AuditFilters:
+    model: str = ""
+    action: str = ""
+    actor: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_params(cls, params):
+        get = params.get
+        f = cls(
+            model=(get("model") or "").strip()[:60],
+            action=(get("action") or "").strip()[:40],
+            actor=(get("actor") or "").strip()[:200],
+            date_from=_date("date_from", get("date_from")),
+            date_to=_date("date_to", get("date_to")),
+        )
+        if f.date_from and f.date_to and f.date_to < f.date_from:
+            raise FilterError("date_to", "the end date must be the same as or after the start date")
+        return f
+
+
+def audit_scope(user):
+    """Audit events an admin may read: superusers all; organisation admins their organisations' events
+    and the changes they made themselves; anyone else none."""
+    from commissioner.orgs.models import AuditEvent
+    from commissioner.orgs.tenancy import member_org_ids
+
+    qs = AuditEvent.objects.select_related("organisation", "actor")
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    orgs = member_org_ids(user, ("admin",))
+    if not orgs:
+        return qs.none()
+    return qs.filter(Q(organisation_id__in=orgs) | Q(actor=user))
+
+
+def audit_events(user, filters: AuditFilters | None = None):
+    """The audit trail the user may read, filtered, newest first."""
+    f = filters or AuditFilters()
+    qs = audit_scope(user)
+    if f.model:
+        qs = qs.filter(model=f.model)
+    if f.action:
+        qs = qs.filter(action=f.action)
+    if f.actor:
+        qs = qs.filter(actor_label__icontains=f.actor)
+    if f.date_from:
+        qs = qs.filter(at__date__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(at__date__lte=f.date_to)
+    return qs.order_by("-at", "-id")
