@@ -29,6 +29,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         assert summary.contracts_created == 190, summary.as_dict()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings):
+    """Argon2 is the real hasher (tests marked `argon2` keep it); its cost is not what tests are about."""
+    if "argon2" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def users(db):
     """One user per role at Merton (a council in the data), one at another council, a superuser."""

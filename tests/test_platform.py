@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 BIN = Path(sys.executable).parent
@@ -31,6 +32,7 @@ def test_production_refuses_sqlite():
     assert "SQLite is for the demo and tests only" in out.stderr
 
 
+@pytest.mark.argon2
 def test_passwords_are_argon2(users):
     assert users["admin"].password.startswith("argon2$")
 

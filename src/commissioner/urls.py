@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from commissioner.api import api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("commissioner.core.urls")),
-    # Pages (helpers add these modules): contracts and dashboards, providers, organisations.
-    # path("", include("commissioner.register.urls")),
-    # path("", include("commissioner.orgs.urls")),
-    # path("api/v1/", api.urls),
+    path("", include("commissioner.register.urls")),
+    path("", include("commissioner.register.provider_urls")),
+    path("", include("commissioner.orgs.urls")),
+    path("api/v1/", api.urls),
 ]

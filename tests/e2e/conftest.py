@@ -97,4 +97,4 @@ def sign_in(page, base, username="demo-admin"):
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    page.wait_for_url(base + "/")

@@ -1,7 +1,7 @@
 """Pure functions: validate a release, and read register fields out of a compiled release."""
 
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from commissioner.methods.text import clean_text
 
@@ -9,6 +9,7 @@ AMOUNT_PATHS = (
     ("tender", "value"), ("tender", "minValue"), ("planning", "budget", "amount"),
 )
 INACTIVE = {"cancelled", "unsuccessful"}
+REGISTER_OCID_PREFIX = "ocds-register-"  # releases made from council contract registers (CSV)
 
 
 class InvalidRelease(ValueError):
@@ -19,9 +20,11 @@ def parse_datetime(value):
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(value)
     except ValueError:
         return None
+    # OCDS dates carry a time zone; a date-time without one is read as UTC, not as local time.
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def parse_date(value):
@@ -105,9 +108,25 @@ def validate_release(release, *, max_amount=10**12):
     return release
 
 
+def _objects(value) -> bool:
+    return isinstance(value, list) and all(isinstance(x, dict) for x in value)
+
+
 def needs_upgrade(release) -> bool:
-    """OCDS 1.0 data: organisations inline, no parties array."""
-    if "parties" in release:
+    """OCDS 1.0 data: organisations inline, no parties array.
+
+    Data of the wrong shape is not upgraded: validate_release then says what is wrong with it.
+    """
+    if not isinstance(release, dict) or "parties" in release:
+        return False
+    tender, awards = release.get("tender"), release.get("awards")
+    if (release.get("buyer") is not None and not isinstance(release["buyer"], dict)
+            or tender is not None and not isinstance(tender, dict)
+            or awards is not None and not _objects(awards)
+            or any(a.get("suppliers") is not None and not _objects(a["suppliers"]) for a in awards or [])
+            or isinstance(tender, dict) and tender.get("tenderers") is not None and not _objects(tender["tenderers"])
+            or isinstance(tender, dict) and tender.get("procuringEntity") is not None
+            and not isinstance(tender["procuringEntity"], dict)):
         return False
     if isinstance(release.get("buyer"), dict) and ("identifier" in release["buyer"] or "name" in release["buyer"]):
         return True
@@ -175,10 +194,13 @@ def _parties_by_id(compiled):
 
 def _identifiers(party):
     ids = []
-    for ident in [party.get("identifier")] + list(party.get("additionalIdentifiers") or []):
+    more = party.get("additionalIdentifiers")
+    for ident in [party.get("identifier")] + (more if isinstance(more, list) else []):
         if isinstance(ident, dict):
             scheme = str(ident.get("scheme") or "").strip()
             value = str(ident.get("id") or "").strip()
+            if value[-2:] == ".0" and value[:-2].isdigit():  # a number that went through a spreadsheet
+                value = value[:-2]
             if scheme and value:
                 ids.append({"scheme": scheme, "id": value})
     return ids
@@ -212,6 +234,11 @@ def supplier_facts(party_ref, parties) -> dict:
     if scale == "micro":
         scale = "sme"
     vcse = details.get("vcse") if isinstance(details.get("vcse"), bool) else None
+    # Older Contracts Finder notices (2017-2020) put the supplier's declarations on the party itself.
+    if not scale and isinstance(party.get("sme"), bool):
+        scale = "sme" if party["sme"] else "large"
+    if vcse is None and isinstance(party.get("vco"), bool):
+        vcse = party["vco"]
     from commissioner.methods.text import supplier_name_key
 
     if ids:
@@ -293,7 +320,8 @@ def contract_fields(compiled) -> dict:
     if award_value is None and any(a is not None for a in contract_amounts):
         award_value = sum(a for a in contract_amounts if a is not None)
     tender_value = _amount(tender.get("value"))
-    periods = [c.get("period") for c in contracts] + [a.get("contractPeriod") for a in live_awards]
+    live_contracts = [c for c in contracts if c.get("status") not in INACTIVE]
+    periods = [c.get("period") for c in live_contracts] + [a.get("contractPeriod") for a in live_awards]
     periods = [p for p in periods if isinstance(p, dict)] or (
         [tender["contractPeriod"]] if isinstance(tender.get("contractPeriod"), dict) else [])
     starts = [d for d in (parse_date(p.get("startDate")) for p in periods) if d]
@@ -302,7 +330,7 @@ def contract_fields(compiled) -> dict:
              or next((c.get("title") for c in contracts if c.get("title")), None)
              or (compiled.get("planning") or {}).get("project") or compiled.get("ocid"))
     suitability = tender.get("suitability") if isinstance(tender.get("suitability"), dict) else {}
-    return {
+    fields = {
         "title": clean_text(title)[:1000],
         "description": clean_text(tender.get("description") or ""),
         "reference": clean_text(tender.get("id") or "")[:200],
@@ -328,6 +356,13 @@ def contract_fields(compiled) -> dict:
         "suitable_vcse": suitability.get("vcse") if isinstance(suitability.get("vcse"), bool) else None,
         "documents": _documents(compiled),
     }
+    if str(compiled.get("ocid") or "").startswith(REGISTER_OCID_PREFIX) or any(
+            "x_reviewDate" in c for c in contracts):
+        # Council registers (Transparency Code) give a review date; notices do not, so an OCDS
+        # import never touches a review date set in Commissioner.
+        reviews = [d for d in (parse_date(c.get("x_reviewDate")) for c in live_contracts) if d]
+        fields["review_date"] = min(reviews) if reviews else None
+    return fields
 
 
 def award_suppliers(compiled):

@@ -14,7 +14,11 @@ from django.utils import timezone
 from commissioner.orgs.models import Organisation
 from commissioner.register.cpv import division_name
 from commissioner.register.models import (
-    Contract, ContractSupplier, Provider, Status, SupplierType,
+    Contract,
+    ContractSupplier,
+    Provider,
+    Status,
+    SupplierType,
 )
 
 CONTRACT_SORTS = {
@@ -61,6 +65,13 @@ def _date(field, raw):
         raise FilterError(field, f"'{str(raw)[:40]}' is not a date (use YYYY-MM-DD)") from None
 
 
+def _text(params, field, max_length):
+    raw = params.get(field) or ""
+    if "\x00" in raw:
+        raise FilterError(field, "contains a NUL character")
+    return raw.strip()[:max_length]
+
+
 def _choice(field, raw, choices):
     if raw in (None, ""):
         return None
@@ -91,12 +102,12 @@ class ContractFilters:
         """Parse query parameters (a QueryDict or dict); raise FilterError naming the bad one."""
         get = params.get
         f = cls(
-            q=(get("q") or "").strip()[:200],
-            buyer=(get("buyer") or "").strip()[:120],
-            category=(get("category") or "").strip()[:2],
+            q=_text(params, "q", 200),
+            buyer=_text(params, "buyer", 120),
+            category=_text(params, "category", 2),
             supplier_type=_choice("supplier_type", get("supplier_type"), set(SupplierType.values)) or "",
             status=_choice("status", get("status"), set(Status.values)) or "",
-            method=(get("method") or "").strip()[:30],
+            method=_text(params, "method", 30),
             value_min=_decimal("value_min", get("value_min")),
             value_max=_decimal("value_max", get("value_max")),
             start_from=_date("start_from", get("start_from")),
@@ -113,6 +124,8 @@ class ContractFilters:
                 f.provider = int(provider)
             except (TypeError, ValueError):
                 raise FilterError("provider", "must be a provider id") from None
+            if not 0 < f.provider < 2**63:
+                raise FilterError("provider", "must be a provider id")
         return f
 
 
@@ -177,9 +190,9 @@ class ProviderFilters:
     def from_params(cls, params):
         get = params.get
         return cls(
-            q=(get("q") or "").strip()[:200],
+            q=_text(params, "q", 200),
             supplier_type=_choice("supplier_type", get("supplier_type"), set(SupplierType.values)) or "",
-            buyer=(get("buyer") or "").strip()[:120],
+            buyer=_text(params, "buyer", 120),
             sort=_choice("sort", get("sort"), set(PROVIDER_SORTS)) or "-value",
         )
 
@@ -189,13 +202,16 @@ def providers(user, filters: ProviderFilters | None = None):
     qs = Provider.objects.visible_to(user)
     if f.q:
         for word in f.q.lower().split()[:8]:
+            number = word.upper().zfill(8) if word.isdigit() and len(word) < 8 else word
             qs = qs.filter(Q(name__icontains=word) | Q(suppliers__name__icontains=word)
-                           | Q(companies_house__iexact=word))
+                           | Q(companies_house__iexact=number))
         qs = qs.distinct()
     if f.supplier_type:
         qs = qs.filter(supplier_type=f.supplier_type)
     if f.buyer:
-        qs = qs.filter(suppliers__contract_links__contract__buyer__slug=f.buyer).distinct()
+        # Only through contracts the user may see: a private contract must not reveal its provider.
+        visible = Contract.objects.visible_to(user).filter(buyer__slug=f.buyer)
+        qs = qs.filter(suppliers__contract_links__contract__in=visible).distinct()
     return qs.order_by(PROVIDER_SORTS[f.sort], "name", "id")
 
 
@@ -214,21 +230,30 @@ class OrgFilters:
     def from_params(cls, params):
         get = params.get
         return cls(
-            q=(get("q") or "").strip()[:200],
+            q=_text(params, "q", 200),
             kind=_choice("kind", get("kind"), set(Organisation.Kind.values)) or "",
-            region=(get("region") or "").strip()[:60],
+            region=_text(params, "region", 60),
             sort=_choice("sort", get("sort"), set(ORG_SORTS)) or "-contracts",
         )
 
 
-def organisations(user, filters: OrgFilters | None = None):
-    """Organisations that buy something the user can see (or that the user belongs to)."""
-    f = filters or OrgFilters()
+def _with_visible_totals(user):
     visible = Contract.objects.visible_to(user)
-    qs = Organisation.objects.annotate(
+    return Organisation.objects.annotate(
         n_contracts=Count("contracts", filter=Q(contracts__in=visible), distinct=True),
         total_value=Sum("contracts__value", filter=Q(contracts__in=visible)),
-    ).filter(n_contracts__gt=0)
+    )
+
+
+def organisation(user, slug):
+    """Any organisation (names and codes are public), with the count and value of contracts the user may see."""
+    return _with_visible_totals(user).get(slug=slug)
+
+
+def organisations(user, filters: OrgFilters | None = None):
+    """Organisations that buy something the user can see."""
+    f = filters or OrgFilters()
+    qs = _with_visible_totals(user).filter(n_contracts__gt=0)
     if f.q:
         qs = qs.filter(Q(name__icontains=f.q) | Q(aliases__name__icontains=f.q) | Q(gss_code__iexact=f.q)).distinct()
     if f.kind:

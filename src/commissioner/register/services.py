@@ -1,9 +1,12 @@
 """The only place that writes providers, suppliers and contracts."""
 
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import models, transaction
+import orjson
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from commissioner.methods.text import clean_text, supplier_name_key
 from commissioner.orgs.services import audit, snapshot
@@ -121,6 +124,98 @@ def refresh_provider_totals(provider_ids):
             Provider.objects.filter(id=p.id).update(contract_count=r["n"], total_value=total)
 
 
+class JSONText(bytes):
+    """A JSON value already serialised (UTF-8 bytes), for a JSONField: stored without parsing it again."""
+
+    def value(self):
+        return orjson.loads(bytes(self))
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _plain(value):
+    return value.value() if isinstance(value, JSONText) else value
+
+
+_SIMPLE = (models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.ForeignKey)
+
+
+def _converter(field, conn):
+    """A function giving the database value of ``field`` for a Python value: what bulk_create would send,
+    with the common cases short-cut (the generic path costs more than the INSERT itself)."""
+    prep, ops = field.get_db_prep_save, conn.ops
+    if isinstance(field, models.JSONField):
+        if conn.vendor == "sqlite":  # JSON is text there; orjson is much faster than json.dumps
+            def to_json(v):
+                if v is None:
+                    return None
+                if isinstance(v, JSONText):
+                    return v.decode()
+                return orjson.dumps(v, default=_jsonable, option=orjson.OPT_NON_STR_KEYS).decode()
+            return to_json
+        return lambda v: None if v is None else prep(_plain(v), conn)
+    if isinstance(field, _SIMPLE):  # values of the field's own type go as they are
+        kinds = (str,) if isinstance(field, (models.CharField, models.TextField)) else (int, bool)
+        return lambda v: v if v is None or type(v) in kinds else prep(v, conn)
+    if isinstance(field, models.DecimalField):
+        digits, places, to_python = field.max_digits, field.decimal_places, field.to_python
+        return lambda v: None if v is None else ops.adapt_decimalfield_value(to_python(v), digits, places)
+    if isinstance(field, models.DateTimeField):
+        def to_datetime(v):
+            if v is None:
+                return None
+            if type(v) is datetime and v.tzinfo is not None:
+                return ops.adapt_datetimefield_value(v)
+            return prep(v, conn)  # naive: made aware (with Django's warning) as bulk_create would
+        return to_datetime
+    if isinstance(field, models.DateField):
+        return lambda v: None if v is None else ops.adapt_datefield_value(v) if type(v) is date else prep(v, conn)
+    return lambda v: prep(v, conn)
+
+
+_insert_plans = {}
+
+
+def insert_rows(model, rows):
+    """INSERT ``rows`` (dicts of attname -> Python value) in one executemany, like ``bulk_create`` without
+    building model instances. Missing fields get their default; auto_now(_add) fields the current time.
+    No ids are returned. Call inside a transaction."""
+    if not rows:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    key = (model, conn.vendor)
+    plan = _insert_plans.get(key)
+    if plan is None:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            conn.ops.quote_name(model._meta.db_table),
+            ", ".join(conn.ops.quote_name(f.column) for f in fields), ", ".join(["%s"] * len(fields)))
+        plan = _insert_plans[key] = (fields, sql)
+    fields, sql = plan
+    now = timezone.now()
+    columns = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            default = f.get_db_prep_save(now, conn)
+        else:
+            default = f.get_db_prep_save(f.get_default(), conn)
+        columns.append((f.attname, _converter(f, conn), default))
+    missing = object()
+    params = []
+    for row in rows:
+        values = []
+        for attname, conv, default in columns:
+            v = row.get(attname, missing)
+            values.append(default if v is missing else conv(v))
+        params.append(values)
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def _links_of(contract_ids):
     out = {}
     for cid, s, a, v in ContractSupplier.objects.filter(contract_id__in=contract_ids).values_list(
@@ -129,57 +224,99 @@ def _links_of(contract_ids):
     return {cid: sorted(links, key=str) for cid, links in out.items()}
 
 
+_contract_attnames = {}
+
+
+def _contract_row(ocid, fields):
+    """Contract ``fields`` (names as for the model; relations as instances or ids) as a row of attnames."""
+    row = {"ocid": ocid}
+    for k, v in fields.items():
+        attname = _contract_attnames.get(k)
+        if attname is None:
+            f = Contract._meta.get_field(k)
+            attname = _contract_attnames[k] = f.attname
+        if attname != k and isinstance(v, models.Model):  # a relation given as an instance
+            v = v.pk
+        row[attname] = v
+    return row
+
+
+def _row_snapshot(row, fields):
+    """snapshot() of a new contract's row, as it reads on the unsaved instance."""
+    out = {}
+    for name in fields:
+        value = row.get(_contract_attnames.get(name) or Contract._meta.get_field(name).attname,
+                        _defaults_for_audit().get(name))
+        out[name] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+    return out
+
+
+_audit_defaults = {}
+
+
+def _defaults_for_audit():
+    if not _audit_defaults:
+        for name in CONTRACT_AUDIT_FIELDS:
+            _audit_defaults[name] = Contract._meta.get_field(name).get_default()
+    return _audit_defaults
+
+
 def apply_contracts(batch, *, actor=None, actor_label="import"):
     """Create or update many contracts with their supplier links, auditing each change.
 
     ``batch`` is [(ocid, fields, [(supplier, award_id, value)])]. Returns the outcome of each:
-    "created", "updated" or "unchanged". Call inside a transaction.
+    "created", "updated" or "unchanged". Call inside a transaction. A JSON field may be given as
+    ``JSONText`` (already serialised).
     """
     from commissioner.orgs.models import AuditEvent
 
     existing = {c.ocid: c for c in Contract.objects.filter(ocid__in=[b[0] for b in batch])}
-    old_links = _links_of([c.pk for c in existing.values()])
-    outcomes, events, new_contracts, new_links = [], [], [], []
-    label = actor_label or (actor.get_username() if actor is not None else "system")
+    old_links = _links_of([c.pk for c in existing.values()]) if existing else {}
+    outcomes, events, new_rows, new_links, relinked = [], [], [], [], []
+    label = (actor_label or (actor.get_username() if actor is not None else "system"))[:200]
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    user_id = user.pk if user is not None else None
+    model_label = Contract._meta.label
+    cents = Decimal("0.01")
     for ocid, fields, suppliers in batch:
-        links = sorted({(s.id, a, None if v is None else Decimal(str(v)).quantize(Decimal("0.01")))
+        links = sorted({(s.id, a, None if v is None else Decimal(str(v)).quantize(cents))
                         for s, a, v in suppliers}, key=str)
         contract = existing.get(ocid)
         if contract is None:
-            contract = Contract(ocid=ocid, **fields)
-            new_contracts.append((contract, links))
+            new_rows.append((_contract_row(ocid, fields), links))
             outcomes.append("created")
             continue
+        fields = {k: _plain(v) for k, v in fields.items()}
         before = snapshot(contract, CONTRACT_AUDIT_FIELDS)
         changed = any(getattr(contract, k) != _field_value(contract, k, v) for k, v in fields.items())
         if not changed and old_links.get(contract.pk, []) == links:
             outcomes.append("unchanged")
             continue
         for k, v in fields.items():
-            setattr(contract, k, v)
+            # As the database returns it, so the audit trail shows stored values.
+            setattr(contract, k, _field_value(contract, k, v))
         contract.save()
-        contract.refresh_from_db()
-        ContractSupplier.objects.filter(contract=contract).delete()
-        new_links += [ContractSupplier(contract=contract, supplier_id=s, award_id=a, value=v) for s, a, v in links]
-        events.append(AuditEvent(actor=user, actor_label=label[:200], organisation_id=contract.owner_id,
-                                 action="updated", model=Contract._meta.label, object_pk=str(contract.pk),
-                                 object_repr=str(contract)[:300], before=before,
-                                 after=snapshot(contract, CONTRACT_AUDIT_FIELDS)))
+        relinked.append(contract.pk)
+        new_links += [dict(contract_id=contract.pk, supplier_id=s, award_id=a, value=v) for s, a, v in links]
+        events.append(dict(actor_id=user_id, actor_label=label, organisation_id=contract.owner_id,
+                           action="updated", model=model_label, object_pk=str(contract.pk),
+                           object_repr=str(contract)[:300], before=before,
+                           after=snapshot(contract, CONTRACT_AUDIT_FIELDS)))
         outcomes.append("updated")
-    if new_contracts:
-        Contract.objects.bulk_create([c for c, _ in new_contracts], batch_size=500)
-        if new_contracts[0][0].pk is None:  # backends that do not return ids from bulk inserts
-            ids = dict(Contract.objects.filter(ocid__in=[c.ocid for c, _ in new_contracts]).values_list("ocid", "pk"))
-            for c, _ in new_contracts:
-                c.pk = ids[c.ocid]
-        for c, links in new_contracts:
-            new_links += [ContractSupplier(contract_id=c.pk, supplier_id=s, award_id=a, value=v) for s, a, v in links]
-            events.append(AuditEvent(actor=user, actor_label=label[:200], organisation_id=c.owner_id,
-                                     action="created", model=Contract._meta.label, object_pk=str(c.pk),
-                                     object_repr=str(c)[:300], after=snapshot(c, CONTRACT_AUDIT_FIELDS)))
-    ContractSupplier.objects.bulk_create(new_links, batch_size=1000)
-    AuditEvent.objects.bulk_create(events, batch_size=500)
+    if relinked:
+        ContractSupplier.objects.filter(contract_id__in=relinked).delete()
+    if new_rows:
+        insert_rows(Contract, [row for row, _ in new_rows])
+        ids = dict(Contract.objects.filter(ocid__in=[row["ocid"] for row, _ in new_rows]).values_list("ocid", "pk"))
+        for row, links in new_rows:
+            pk = ids[row["ocid"]]
+            new_links += [dict(contract_id=pk, supplier_id=s, award_id=a, value=v) for s, a, v in links]
+            events.append(dict(actor_id=user_id, actor_label=label, organisation_id=row.get("owner_id"),
+                               action="created", model=model_label, object_pk=str(pk),
+                               object_repr=str(row.get("title", ""))[:300],
+                               after=_row_snapshot(row, CONTRACT_AUDIT_FIELDS)))
+    insert_rows(ContractSupplier, new_links)
+    insert_rows(AuditEvent, events)
     return outcomes
 
 

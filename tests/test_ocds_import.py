@@ -1,0 +1,473 @@
+"""The OCDS import on the real files and on every class of bad input.
+
+The session database holds the 190-contract sample; tests that need an empty register empty it
+inside their own transaction (rolled back afterwards).
+"""
+
+import io
+import json
+import os
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from commissioner.ocds import services
+from commissioner.ocds.models import ImportRun, Release
+from commissioner.ocds.services import compile_history, import_ocds
+from commissioner.orgs.models import AuditEvent, Organisation
+from commissioner.register import services as register_services
+from commissioner.register.models import Contract, ContractSupplier, Provider, Supplier
+from conftest import ROOT, shared
+
+CF = ("ocds_contracts_finder", "cfserver1")
+PACKAGE = shared(*CF, "cf_englishdata_release_package.json")
+JSONL = shared(*CF, "cf_englishdata_releases.jsonl")
+SEARCH_PAGE = shared(*CF, "cf_search_page_2025-01-20_to_2025-01-23.json")
+BLUETAIL = shared("ocds_contracts_finder", "bluetail", "ocds")
+FICTIONAL = shared("ocds_reference", "sample-data", "fictional-example", "1.1")
+LGR = "ocds-b5fd17-09a309a3-8541-48b9-91c4-411c52e5bd34"  # award value corrected in a later release
+MOJIBAKE = "ocds-b5fd17-652e75a8-a97e-4ca1-8a88-3ee2073e0c39"
+
+
+def empty_register():
+    """Delete what imports write (organisations and the audit trail stay)."""
+    ContractSupplier.objects.all().delete()
+    Contract.objects.all().delete()
+    Release.objects.all().delete()
+    Supplier.objects.all().delete()
+    Provider.objects.all().delete()
+
+
+def package_releases():
+    return json.loads(PACKAGE.read_bytes())["releases"]
+
+
+def write_package(path, releases, **meta):
+    path.write_text(json.dumps({"version": "1.1", "publisher": {"name": "test"}, **meta, "releases": releases}))
+    return path
+
+
+def state():
+    """Everything an import writes, in a form two runs can be compared on.
+
+    Providers are compared by what they are (which supplier identities they group, their contract
+    count and total value), not by name and type: those come from whichever of their suppliers the
+    import met first, and services.Importer meets the ocids of a chunk in set (hash) order, so they
+    can differ from run to run (reported).
+    """
+    skip = {"id", "created_at", "updated_at"}
+    contracts = {}
+    for c in Contract.objects.all():
+        row = {f.attname: getattr(c, f.attname) for f in Contract._meta.concrete_fields if f.name not in skip}
+        row["links"] = sorted((link.supplier.key, link.award_id, link.value)
+                              for link in c.contract_suppliers.select_related("supplier"))
+        contracts[c.ocid] = row
+    releases = sorted(Release.objects.values_list("ocid", "release_id", "digest", "date", "tags", "changes"),
+                      key=lambda r: (r[0], r[1]))
+    suppliers = sorted(Supplier.objects.values_list("key", "name", "scale", "is_vcse", "companies_house"))
+    providers = sorted((tuple(sorted(p.suppliers.values_list("key", flat=True))), p.contract_count, p.total_value)
+                       for p in Provider.objects.all())
+    return contracts, releases, suppliers, providers
+
+
+def counts():
+    return (Release.objects.count(), Contract.objects.count(), ContractSupplier.objects.count(),
+            Supplier.objects.count(), Provider.objects.count(), AuditEvent.objects.count())
+
+
+def reasons(summary):
+    return [(position, ocid, reason) for _, position, ocid, reason in summary.rejected]
+
+
+# -- real files ----------------------------------------------------------------------------------------
+
+def test_release_package_into_an_empty_register(db):
+    empty_register()
+    s = import_ocds([PACKAGE])
+    assert (s.read, s.releases_new, s.releases_unchanged, s.contracts_created, s.rejected) == (200, 200, 0, 190, [])
+    assert Release.objects.count() == 200
+    assert Release.objects.values("ocid").distinct().count() == 190
+    assert Contract.objects.count() == 190
+    assert Supplier.objects.count() == 249
+    run = ImportRun.objects.filter(kind="ocds").first()
+    assert run.counts["releases_new"] == 200 and run.finished_at is not None
+
+
+def test_json_lines_give_the_same_register_as_the_package(db):
+    empty_register()
+    s = import_ocds([JSONL])
+    assert (s.read, s.releases_new, s.contracts_created, s.rejected) == (200, 200, 190, [])
+    from_lines = state()
+    empty_register()
+    import_ocds([PACKAGE])
+    assert state() == from_lines
+
+
+def test_search_page(db):
+    empty_register()
+    s = import_ocds([SEARCH_PAGE])
+    assert (s.read, s.releases_new, s.contracts_created, s.rejected) == (100, 100, 94, [])
+    assert Contract.objects.count() == 94
+
+
+def test_search_page_over_the_sample_updates_the_60_releases_whose_text_differs(db):
+    """Releases 1-100 of the sample lost their backslash escapes upstream; the search page has them."""
+    rid = "06c7e0ea-fd0b-431c-93b4-d1fcf3801ce5-819945"
+    before = Release.objects.get(release_id=rid)
+    assert "councils.rnrnLuton Council" in before.data["tender"]["description"]
+    s = import_ocds([SEARCH_PAGE])
+    assert (s.read, s.releases_new, s.releases_updated, s.releases_unchanged) == (100, 0, 60, 40)
+    assert Release.objects.count() == 200 and Contract.objects.count() == 190
+    after = Release.objects.get(pk=before.pk)
+    assert "councils.\r\n\r\nLuton Council" in after.data["tender"]["description"]
+    contract = Contract.objects.get(ocid=before.ocid)
+    assert contract.title == "AT1299 - Provision for Children looked after"
+    assert "councils.\r\n\r\nLuton Council" in contract.description
+
+
+def test_bluetail_173_older_packages(db):
+    s = import_ocds([BLUETAIL])
+    assert (s.read, s.releases_new, s.contracts_created, s.rejected) == (173, 173, 173, [])
+    # HTML-escaped names and text are unescaped.
+    lq = Contract.objects.filter(buyer_name="L&Q Construction")
+    assert lq.count() == 3
+    assert not Contract.objects.filter(buyer_name__contains="&amp;").exists()
+    assert not Supplier.objects.filter(name__contains="&amp;").exists()
+    hiu = Contract.objects.get(ocid="ocds-b5fd17raw-35911480-72c2-494d-80a9-7ebdcf6cfe56")
+    assert hiu.owner.name == "L&Q Construction"
+    assert "London and Quadrant's Self Delivered" in hiu.description
+    assert hiu.value == Decimal("189000.00") and hiu.tender_min_value == Decimal("5000000.00")
+    assert str(hiu.start_date) == "2020-05-02" and str(hiu.end_date) == "2024-05-02"
+    # Parties with an empty identifier scheme (and local ids "1", "2", ...) are keyed by name.
+    links = sorted((link.supplier.key, link.supplier.name, link.supplier.scale, link.supplier.is_vcse)
+                   for link in hiu.contract_suppliers.select_related("supplier"))
+    assert links == [("name:altecnic", "Altecnic Ltd", "large", False),
+                     ("name:sav systems", "SAV Systems", "large", False),
+                     ("name:switch2 energy", "Switch2 Energy Ltd", "large", False),
+                     ("name:vital energi utilities", "Vital Energi Utilities Ltd", "large", False)]
+    assert not Supplier.objects.filter(key__regex=r"^(-|GB-\d|[0-9]+$)").exists()
+    assert Supplier.objects.count() == 249 + 1050
+    assert Supplier.objects.filter(scheme="GB-COH").count() == 75 + 253
+    assert Supplier.objects.filter(key__startswith="name:").count() == 663
+    # The declarations older notices put on the party itself ("sme", "vco") are read.
+    assert Supplier.objects.filter(key__startswith="name:", is_vcse=True).count() == 48
+
+
+def test_reimporting_the_same_file_changes_nothing(db):
+    before, snapshot = counts(), state()
+    s = import_ocds([PACKAGE])
+    assert (s.read, s.releases_new, s.releases_updated, s.releases_unchanged) == (200, 0, 0, 200)
+    assert (s.contracts_created, s.contracts_updated, s.contracts_unchanged) == (0, 0, 0)
+    assert counts() == before
+    assert state() == snapshot
+    s = import_ocds([JSONL])  # the same releases in another shape
+    assert (s.releases_new, s.releases_updated, s.releases_unchanged) == (0, 0, 200)
+    assert counts() == before
+
+
+def split_lgr(tmp_path):
+    releases = {r["id"]: r for r in package_releases() if r["ocid"] == LGR}
+    older = write_package(tmp_path / "older.json", [releases["02d6ce8b-83f0-4993-869c-c177d2efbd52-832939"]])
+    newer = write_package(tmp_path / "newer.json", [releases["02d6ce8b-83f0-4993-869c-c177d2efbd52-832942"]])
+    return older, newer
+
+
+AWARD_AMOUNT = f"awards/{LGR}-1/value/amount"
+
+
+def test_a_newer_release_updates_the_contract_with_history(db, tmp_path):
+    """Real data: the award of 'Business Case for LGR' was published at £10,932,000, then corrected."""
+    empty_register()
+    older, newer = split_lgr(tmp_path)
+    import_ocds([older])
+    contract = Contract.objects.get(ocid=LGR)
+    assert contract.value == Decimal("10932000.00") and contract.release_count == 1
+    s = import_ocds([newer])
+    assert (s.releases_new, s.contracts_updated) == (1, 1)
+    contract.refresh_from_db()
+    assert contract.value == Decimal("109320.00") and contract.release_count == 2
+    latest = Release.objects.get(ocid=LGR, release_id__endswith="832942")
+    assert [AWARD_AMOUNT, 10932000, 109320] in latest.changes
+    event = AuditEvent.objects.filter(model="register.Contract", object_pk=str(contract.pk), action="updated").get()
+    assert (event.before["value"], event.after["value"]) == ("10932000.00", "109320.00")
+
+
+def test_a_release_slotted_in_before_recomputes_the_history(db, tmp_path):
+    empty_register()
+    older, newer = split_lgr(tmp_path)
+    import_ocds([newer])
+    import_ocds([older])  # arrives late, but is older: the newer one still wins
+    contract = Contract.objects.get(ocid=LGR)
+    assert contract.value == Decimal("109320.00")
+    changes = dict(Release.objects.filter(ocid=LGR).values_list("release_id", "changes"))
+    assert changes["02d6ce8b-83f0-4993-869c-c177d2efbd52-832939"] == []
+    assert [AWARD_AMOUNT, 10932000, 109320] in changes["02d6ce8b-83f0-4993-869c-c177d2efbd52-832942"]
+
+
+def test_mojibake_is_repaired(db):
+    contract = Contract.objects.get(ocid=MOJIBAKE)
+    raw = Release.objects.get(ocid=MOJIBAKE).data["tender"]["description"]
+    assert "â€¢" in raw  # stored exactly as published
+    assert "•" in contract.description and "â€" not in contract.description
+
+
+def test_different_ocid_prefixes(db):
+    s = import_ocds([FICTIONAL, BLUETAIL / "json_1_1_raw"])
+    assert s.rejected == []
+    for prefix, n in (("ocds-b5fd17-", 190), ("ocds-b5fd17raw-", 100), ("ocds-213czf-", 1)):
+        assert Contract.objects.filter(ocid__startswith=prefix).count() == n, prefix
+    road = Contract.objects.get(ocid="ocds-213czf-000-00001")
+    assert road.title == "Planned cycle lane improvements"
+    assert road.value == Decimal("11000000.00") and road.tender_value == Decimal("1100000.00")
+    assert (str(road.start_date), str(road.end_date)) == ("2010-07-01", "2011-06-30")
+    assert road.buyer.la_code == "BNE"  # London Borough of Barnet, matched to the council
+    assert [link.supplier.key for link in road.contract_suppliers.select_related("supplier")] == ["GB-COH-11111111"]
+    # Six releases, plus the compiled release of the record files that link their releases by url.
+    assert road.release_count == 7
+
+
+# -- bad input -----------------------------------------------------------------------------------------
+
+def release(ocid, **extra):
+    base = {"ocid": ocid, "id": f"{ocid}-r1", "date": "2025-02-01T10:00:00Z", "tag": ["tender"],
+            "tender": {"id": "T1", "title": f"Test {ocid}", "value": {"amount": 5000, "currency": "GBP"}}}
+    return base | extra
+
+
+def test_every_bad_release_is_rejected_with_its_reason_and_the_rest_kept(db, tmp_path):
+    lines = [
+        json.dumps(release("ocds-test-good-1")),
+        json.dumps(release("ocds-test-str", tender={"title": "x", "value": {"amount": "5000", "currency": "GBP"}})),
+        json.dumps(release("ocds-test-parties", parties={"id": "1", "name": "Acme"})),
+        json.dumps({k: v for k, v in release("ocds-test-noocid").items() if k != "ocid"}),
+        json.dumps({k: v for k, v in release("ocds-test-nodate").items() if k != "date"}),
+        json.dumps(release("ocds-test-huge", awards=[{"id": "a", "value": {"amount": 1e20, "currency": "GBP"}}])),
+        json.dumps(release("ocds-test-negative", tender={"title": "x", "value": {"amount": -5, "currency": "GBP"}})),
+        json.dumps(release("ocds-test-nan"))[:-1] + ', "planning": {"budget": {"amount": {"amount": NaN}}}}',
+        json.dumps(release("ocds-test-baddate", date="last Tuesday")),
+        json.dumps(release("ocds-test-suppliers", awards=[{"id": "a", "suppliers": "Acme Ltd"}])),
+        json.dumps(release("ocds-test-currency", tender={"title": "x", "value": {"amount": 5, "currency": "pounds"}})),
+        json.dumps(release("ocds-test-good-2")),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    before = Contract.objects.count()
+    s = import_ocds([path])
+    got = [(p, o, r[:14] if r.startswith("malformed JSON") else r) for p, o, r in reasons(s)]
+    assert got == [
+        ("line 2", "ocds-test-str", "tender.value.amount must be a number, got str '5000'"),
+        ("line 3", "ocds-test-parties", "parties must be an array of objects"),
+        ("line 4", "", "missing ocid"),
+        ("line 5", "ocds-test-nodate", "missing date"),
+        ("line 6", "ocds-test-huge", "awards[0].value.amount 1e+20 is absurd (allowed 0 to 1,000,000,000,000)"),
+        ("line 7", "ocds-test-negative", "tender.value.amount -5 is absurd (allowed 0 to 1,000,000,000,000)"),
+        ("line 8", "", "malformed JSON"),
+        ("line 9", "ocds-test-baddate", "date 'last Tuesday' is not an ISO 8601 date-time"),
+        ("line 10", "ocds-test-suppliers", "awards[0].suppliers must be an array of objects"),
+        ("line 11", "ocds-test-currency", "tender.value.currency must be a three-letter code, got 'pounds'"),
+    ]
+    assert s.read == 11 and s.releases_new == 2 and s.contracts_created == 2
+    assert Contract.objects.count() == before + 2
+    assert set(Contract.objects.filter(ocid__startswith="ocds-test-").values_list("ocid", flat=True)) == {
+        "ocds-test-good-1", "ocds-test-good-2"}
+    assert not Release.objects.filter(ocid__startswith="ocds-test-").exclude(
+        ocid__in=["ocds-test-good-1", "ocds-test-good-2"]).exists()
+    lines_out = list(s.lines())
+    assert lines_out[0] == "read 11 releases: 2 new, 0 updated, 0 unchanged, 10 rejected"
+    assert f"rejected: {path}, line 4: missing ocid" in lines_out
+
+
+def test_truncated_package_keeps_the_releases_before_the_cut(db, tmp_path):
+    empty_register()
+    raw = PACKAGE.read_bytes()
+    path = tmp_path / "cut.json"
+    path.write_bytes(raw[: len(raw) // 2])
+    s = import_ocds([path])
+    assert len(s.rejected) == 1
+    source, position, _, reason = s.rejected[0]
+    assert (source, position) == (str(path), f"byte {len(raw) // 2}")
+    assert reason.startswith(f"malformed or truncated JSON after {s.read} releases or records (last ocid ")
+    kept = [r["id"] for r in package_releases()[: s.read]]
+    assert 90 < s.read < 110 and s.releases_new == s.read
+    assert sorted(Release.objects.values_list("release_id", flat=True)) == sorted(kept)
+
+
+def test_truncated_json_line_rejects_only_that_line(db, tmp_path):
+    empty_register()
+    lines = JSONL.read_bytes().splitlines(keepends=True)
+    cut_ocid = json.loads(lines[56])["ocid"]
+    lines[56] = lines[56][:100] + b"\n"
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b"".join(lines))
+    s = import_ocds([path])
+    assert (s.read, s.releases_new) == (199, 199)
+    assert [(p, o) for p, o, _ in reasons(s)] == [("line 57", "")]
+    assert reasons(s)[0][2].startswith("malformed JSON")
+    assert Release.objects.count() == 199
+    others = sum(1 for line in JSONL.read_bytes().splitlines() if json.loads(line)["ocid"] == cut_ocid) - 1
+    assert Contract.objects.filter(ocid=cut_ocid).exists() == bool(others)
+
+
+@pytest.mark.parametrize(("content", "position", "reason"), [
+    (b"", "byte 0", "empty file, no OCDS data"),
+    (b"ocid,title,value\nocds-x-1,Thing,100\n", "byte 0", "not JSON (starts with b'ocid,title,value\\nocd'); expected OCDS"),
+    (b"[1, 2, 3]", "value 1, item 0", "expected a JSON object, got a number"),
+    (b"{}", "line 1", "not OCDS: an object with no ocid, releases or records (keys: none)"),
+])
+def test_files_that_are_not_ocds(db, tmp_path, content, position, reason):
+    path = tmp_path / "input.json"
+    path.write_bytes(content)
+    before = counts()
+    s = import_ocds([path])
+    assert s.read == 0
+    assert s.rejected[0] == (str(path), position, "", reason)
+    assert counts() == before
+    with pytest.raises(CommandError, match="nothing imported"):
+        call_command("commissioner_import", "ocds", str(path), "--quiet", stdout=io.StringIO())
+
+
+@pytest.mark.xfail(strict=True, reason="services.Importer calls upgrade_release_10_11(release) with reorder=True, "
+                                       "which needs an OrderedDict: every 1.0 release is rejected (fix reported)")
+def test_ocds_10_release_is_upgraded(db, tmp_path):
+    rel = {
+        "ocid": "ocds-test10-0001", "id": "ocds-test10-0001-award", "date": "2016-03-01T09:00:00Z",
+        "tag": ["award"], "initiationType": "tender",
+        "buyer": {"identifier": {"scheme": "GB-LAE", "id": "MRT"}, "name": "London Borough of Merton"},
+        "tender": {"id": "T-10", "title": "Meals on wheels", "status": "complete",
+                   "procuringEntity": {"identifier": {"scheme": "GB-LAE", "id": "MRT"},
+                                       "name": "London Borough of Merton"}},
+        "awards": [{"id": "A-1", "status": "active", "value": {"amount": 120000, "currency": "GBP"},
+                    "suppliers": [{"identifier": {"scheme": "GB-COH", "id": "01234567"},
+                                   "name": "Hot Dinners Ltd"}]}],
+    }
+    path = write_package(tmp_path / "ocds10.json", [rel], version="1.0")
+    s = import_ocds([path])
+    assert s.rejected == []
+    contract = Contract.objects.get(ocid="ocds-test10-0001")
+    assert contract.buyer.la_code == "MRT" and contract.value == Decimal("120000.00")
+    parties = contract.compiled["parties"]
+    assert {tuple(p["roles"]) for p in parties} >= {("buyer", "procuringEntity"), ("supplier",)}
+    assert [link.supplier.key for link in contract.contract_suppliers.select_related("supplier")] == [
+        "GB-COH-01234567"]
+
+
+# -- interrupted imports -------------------------------------------------------------------------------
+
+def test_an_import_killed_midway_and_rerun_ends_as_one_clean_run(db, tmp_path):
+    releases = package_releases()
+    half = write_package(tmp_path / "half.json", releases[:100])
+    empty_register()
+    import_ocds([half])
+    s = import_ocds([PACKAGE])
+    assert (s.releases_new, s.releases_unchanged) == (100, 100)
+    resumed = state()
+    empty_register()
+    import_ocds([PACKAGE])
+    clean = state()
+    assert resumed[0].keys() == clean[0].keys() and len(clean[0]) == 190
+    for ocid, fields in clean[0].items():
+        assert resumed[0][ocid] == fields, ocid
+    assert resumed[1:] == clean[1:]
+
+
+def fail_second_chunk(monkeypatch):
+    monkeypatch.setattr(services, "CHUNK", 40)
+    real_apply = register_services.apply_contracts
+    calls = []
+
+    def failing(batch, **kwargs):
+        calls.append(len(batch))
+        if len(calls) == 2:
+            real_apply(batch[: len(batch) // 2], **kwargs)  # half the work done, then the crash
+            raise RuntimeError("disk full")
+        return real_apply(batch, **kwargs)
+
+    monkeypatch.setattr(register_services, "apply_contracts", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_ocds([PACKAGE])
+    monkeypatch.setattr(register_services, "apply_contracts", real_apply)
+
+
+def test_a_failing_chunk_leaves_whole_records_only(db, monkeypatch):
+    empty_register()
+    fail_second_chunk(monkeypatch)
+    releases = package_releases()
+    first = releases[:40]
+    first_ocids = {r["ocid"] for r in first}
+    assert sorted(Release.objects.values_list("release_id", flat=True)) == sorted(r["id"] for r in first)
+    assert set(Contract.objects.values_list("ocid", flat=True)) == first_ocids
+    later_only = {r["ocid"] for r in releases[40:80]} - first_ocids
+    assert later_only and not Contract.objects.filter(ocid__in=later_only).exists()
+    # Every contract is compiled from exactly the releases held for it.
+    for contract in Contract.objects.all():
+        held = list(Release.objects.filter(ocid=contract.ocid).values_list("data", flat=True))
+        assert contract.release_count == len(held)
+        assert contract.compiled == json.loads(json.dumps(compile_history(held)[0]))
+    # Running again finishes the job: the same contracts, releases and suppliers as a clean run.
+    import_ocds([PACKAGE])
+    resumed = state()
+    empty_register()
+    import_ocds([PACKAGE])
+    clean = state()
+    assert resumed[:3] == clean[:3]
+    assert [p[0] for p in resumed[3]] == [p[0] for p in clean[3]]  # the same supplier groupings
+
+
+@pytest.mark.xfail(strict=True, reason="provider totals are refreshed at the end of Importer.run only: the "
+                                       "providers of chunks written before a failure keep 0 contracts, and a "
+                                       "re-run does not touch them (fix reported)")
+def test_provider_totals_are_right_after_a_failed_chunk_and_a_rerun(db, monkeypatch):
+    empty_register()
+    fail_second_chunk(monkeypatch)
+    assert not Provider.objects.filter(contract_count=0).exists()
+    import_ocds([PACKAGE])
+    resumed = state()
+    empty_register()
+    import_ocds([PACKAGE])
+    assert state()[3] == resumed[3]
+
+
+# -- the command line ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cli_db(tmp_path_factory):
+    """A migrated SQLite database of its own, for the commissioner command run as a process."""
+    path = tmp_path_factory.mktemp("cli") / "cli.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "PYTHONUNBUFFERED": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "commissioner"), "migrate", "-v", "0"], env=env, check=False,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return env
+
+
+def commissioner(env, *args, stdin=b""):
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "commissioner"), *args], env=env, input=stdin, check=False,
+                          capture_output=True, timeout=300)
+
+
+def test_stdin_import_through_the_command(cli_db):
+    done = commissioner(cli_db, "import", "ocds", "-", "--quiet", stdin=JSONL.read_bytes())
+    assert done.returncode == 0, done.stderr.decode()
+    out = done.stdout.decode().splitlines()
+    assert out[0] == "read 200 releases: 200 new, 0 updated, 0 unchanged, 0 rejected"
+    assert out[1].startswith("contracts: 190 created, 0 updated, 0 unchanged")
+    again = commissioner(cli_db, "import", "ocds", "-", "--quiet", stdin=PACKAGE.read_bytes())
+    assert again.stdout.decode().splitlines()[0] == "read 200 releases: 0 new, 0 updated, 200 unchanged, 0 rejected"
+    bad = commissioner(cli_db, "import", "ocds", "-", "--quiet", stdin=b"[1, 2]")
+    assert bad.returncode != 0
+    assert "rejected: <stdin>, value 1, item 0: expected a JSON object, got a number" in bad.stdout.decode()
+    assert "nothing imported" in bad.stderr.decode()
+    exported = commissioner(cli_db, "export", "csv")
+    assert exported.returncode == 0
+    assert len(exported.stdout.decode().splitlines()) == 191
+
+
+def test_register_organisations_are_not_duplicated_by_reimport(db):
+    n = Organisation.objects.count()
+    import_ocds([PACKAGE])
+    assert Organisation.objects.count() == n
+
