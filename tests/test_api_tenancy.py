@@ -22,11 +22,6 @@ MERTON_PUBLIC = {"count": 3, "value": 230507}
 PRIVATE_VALUE = 1250000
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The matrix creates five users per test: hash their passwords cheaply (logins use force_login)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture(params=WHO)
 def who(request):

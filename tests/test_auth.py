@@ -11,12 +11,6 @@ from commissioner.orgs.models import LoginAttempt
 from conftest import PASSWORD
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Argon2 is the real hasher; hashing speed is not what these tests are about."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def limit(settings):
     settings.LOGIN_RATE_LIMIT = 3

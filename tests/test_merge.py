@@ -18,11 +18,6 @@ ELKINS_SLASH, ELKINS_TA = "GB-CFS-312099", "GB-CFS-312116"
 FRAMEWORK = "Repairs and Planned Works Framework"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture users need no Argon2 here (tests/test_platform.py checks it); sign-in is forced."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def provider_of(key):
     return Supplier.objects.get(key=key).provider

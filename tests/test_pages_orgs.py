@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 ROLES = ("anonymous", "admin", "commissioner", "viewer", "other", "superuser")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture users need no Argon2 here (tests/test_platform.py checks it); sign-in is forced."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def statuses(*codes):
     """Expected status codes, in the order of ROLES."""

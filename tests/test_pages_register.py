@@ -17,11 +17,6 @@ TWO_RELEASES_OCID = "ocds-b5fd17-3acef0bd-20d7-4df8-bbd7-01a3540dc2d6"
 PHONE_CHANGED_OCID = "ocds-b5fd17-8f3244de-9267-4db2-95fe-089010d5aa5f"  # a release changes a contact phone
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Argon2 is the real hasher; hashing speed is not what these tests are about."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def client_for(user=None):
     client = Client()

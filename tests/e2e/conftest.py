@@ -52,7 +52,7 @@ def server(tmp_path_factory):
     subprocess.run([str(bin_dir / "commissioner"), "demo", "--no-serve"], env=env, check=True,
                    capture_output=True, cwd=ROOT, timeout=300)
     port = _free_port()
-    log = open(tmp / "server.log", "w")
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 (open for the server's whole life)
     proc = subprocess.Popen([str(bin_dir / "commissioner"), "serve", "--bind", f"127.0.0.1:{port}",
                              "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -60,7 +60,7 @@ def server(tmp_path_factory):
         try:
             urllib.request.urlopen(base + "/", timeout=1)
             break
-        except Exception:
+        except OSError:
             if proc.poll() is not None:
                 raise RuntimeError((tmp / "server.log").read_text())
             time.sleep(0.2)

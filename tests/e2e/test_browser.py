@@ -1,6 +1,7 @@
 """Real browser: every page passes axe with zero violations; the main journeys work by keyboard alone."""
 
 import re
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -120,8 +121,8 @@ def test_keyboard_only_sign_in_and_add_a_private_contract(page, server):
 def test_csv_download_matches_the_filtered_view(page, server):
     page.goto(server + "/contracts/?q=parking")
     with page.expect_download() as info:
-        page.get_by_role("link", name=re.compile("CSV", re.I)).first.click()
-    text = open(info.value.path(), encoding="utf-8").read()
+        page.get_by_role("link", name=re.compile("CSV", re.IGNORECASE)).first.click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
     rows = [r for r in text.splitlines() if r]
     assert rows[0].startswith("ocid,")
     assert len(rows) == 1 + 3
