@@ -333,8 +333,6 @@ def test_files_that_are_not_ocds(db, tmp_path, content, position, reason):
         call_command("commissioner_import", "ocds", str(path), "--quiet", stdout=io.StringIO())
 
 
-@pytest.mark.xfail(strict=True, reason="services.Importer calls upgrade_release_10_11(release) with reorder=True, "
-                                       "which needs an OrderedDict: every 1.0 release is rejected (fix reported)")
 def test_ocds_10_release_is_upgraded(db, tmp_path):
     rel = {
         "ocid": "ocds-test10-0001", "id": "ocds-test10-0001-award", "date": "2016-03-01T09:00:00Z",
@@ -420,9 +418,6 @@ def test_a_failing_chunk_leaves_whole_records_only(db, monkeypatch):
     assert [p[0] for p in resumed[3]] == [p[0] for p in clean[3]]  # the same supplier groupings
 
 
-@pytest.mark.xfail(strict=True, reason="provider totals are refreshed at the end of Importer.run only: the "
-                                       "providers of chunks written before a failure keep 0 contracts, and a "
-                                       "re-run does not touch them (fix reported)")
 def test_provider_totals_are_right_after_a_failed_chunk_and_a_rerun(db, monkeypatch):
     empty_register()
     fail_second_chunk(monkeypatch)

@@ -394,8 +394,6 @@ def test_a_failed_chunk_writes_nothing(db, monkeypatch):
     assert not register_contracts().exists()
 
 
-@pytest.mark.xfail(strict=True, reason="services.export_release_package exports source=ocds only; register "
-                                       "contracts are left out (fix reported)")
 def test_public_register_rows_are_in_the_ocds_export(db):
     import_register_csv([MERTON_CSV], buyer=MERTON)
     out = io.BytesIO()
@@ -405,9 +403,6 @@ def test_public_register_rows_are_in_the_ocds_export(db):
     assert b"ocds-register-merton-MRT-ASC-0142" in out.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason="services.Importer upserts the suppliers of a --private import as public "
-                                       "providers, and refresh_provider_totals counts private contracts in their "
-                                       "public totals (fix reported)")
 def test_a_private_register_does_not_show_in_public_provider_totals(db):
     from commissioner.register.models import Provider
 

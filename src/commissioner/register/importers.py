@@ -35,7 +35,6 @@ from commissioner.ocds import services as ocds_services
 from commissioner.ocds.models import ImportRun, Release
 from commissioner.orgs.models import Organisation
 from commissioner.orgs.services import organisation_for_buyer
-from commissioner.register import services as register
 from commissioner.register.models import Source
 
 # Canonical fields, with the header spellings seen in council registers (normalised: lower case,
@@ -756,7 +755,6 @@ def import_register_csv(paths, *, buyer, private=False, actor=None, progress=Non
             chunk = []
     if chunk:
         importer._flush(chunk)
-    register.refresh_provider_totals(importer.providers_touched)
     summary.ocds = importer.summary
     summary.rejected += [(s, p, "", f"{reason}" + (f" (ocid {o})" if o else ""))
                          for s, p, o, reason in importer.summary.rejected]

@@ -5,13 +5,18 @@ from decimal import Decimal
 
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 
 from commissioner.methods.text import clean_text, supplier_name_key
 from commissioner.orgs.services import audit, snapshot
 from commissioner.register.models import (
-    Contract, ContractSupplier, DeliveryModel, Provider, Source, Supplier, SupplierType,
+    Contract,
+    ContractSupplier,
+    DeliveryModel,
+    Provider,
+    Source,
+    Supplier,
+    SupplierType,
 )
 
 CONTRACT_AUDIT_FIELDS = [
@@ -60,9 +65,9 @@ def upsert_supplier(*, key: str, name: str, scheme: str = "", identifier: str = 
     name = clean_text(name)[:300] or key
     name_key = supplier_name_key(name)[:300]
     supplier = Supplier.objects.select_related("provider").filter(key=key).first()
-    fields = dict(name=name, scheme=scheme[:40], identifier=identifier[:120], scale=scale[:10], is_vcse=is_vcse,
-                  companies_house=companies_house[:12], charity_number=charity_number[:12],
-                  identifiers=identifiers or [], address=address or {})
+    fields = {"name": name, "scheme": scheme[:40], "identifier": identifier[:120], "scale": scale[:10],
+              "is_vcse": is_vcse, "companies_house": companies_house[:12], "charity_number": charity_number[:12],
+              "identifiers": identifiers or [], "address": address or {}}
     if supplier is None:
         provider, match, detail = (None, Supplier.Match.NEW, "")
         if not is_private:
@@ -109,19 +114,24 @@ def _refresh_provider_facts(provider, *, scale, is_vcse, companies_house, charit
 
 
 def refresh_provider_totals(provider_ids):
-    """Recompute contract count and total value for providers (after imports and merges)."""
+    """Recompute each provider's count and value of PUBLIC contracts (each contract once).
+
+    Stored totals are shown to everyone, so private contracts never count here; pages that
+    show a member their council's private contracts add those up from the visible rows.
+    """
     ids = set(provider_ids)
     if not ids:
         return
-    rows = (ContractSupplier.objects.filter(supplier__provider_id__in=ids)
-            .values("supplier__provider_id")
-            .annotate(n=Count("contract", distinct=True), total=Sum("contract__value")))
-    found = {r["supplier__provider_id"]: r for r in rows}
-    for p in Provider.objects.filter(id__in=ids):
-        r = found.get(p.id, {"n": 0, "total": None})
-        total = r["total"] or Decimal(0)
-        if p.contract_count != r["n"] or p.total_value != total:
-            Provider.objects.filter(id=p.id).update(contract_count=r["n"], total_value=total)
+    per_provider = {}
+    rows = (Contract.objects.filter(is_private=False, contract_suppliers__supplier__provider_id__in=ids)
+            .values_list("contract_suppliers__supplier__provider_id", "id", "value").distinct())
+    for provider_id, contract_id, value in rows:
+        per_provider.setdefault(provider_id, {})[contract_id] = value or Decimal(0)
+    for p in Provider.objects.filter(id__in=ids).only("id", "contract_count", "total_value"):
+        contracts = per_provider.get(p.id, {})
+        n, total = len(contracts), sum(contracts.values(), Decimal(0))
+        if p.contract_count != n or p.total_value != total:
+            Provider.objects.filter(id=p.id).update(contract_count=n, total_value=total)
 
 
 class JSONText(bytes):
@@ -297,11 +307,12 @@ def apply_contracts(batch, *, actor=None, actor_label="import"):
             setattr(contract, k, _field_value(contract, k, v))
         contract.save()
         relinked.append(contract.pk)
-        new_links += [dict(contract_id=contract.pk, supplier_id=s, award_id=a, value=v) for s, a, v in links]
-        events.append(dict(actor_id=user_id, actor_label=label, organisation_id=contract.owner_id,
-                           action="updated", model=model_label, object_pk=str(contract.pk),
-                           object_repr=str(contract)[:300], before=before,
-                           after=snapshot(contract, CONTRACT_AUDIT_FIELDS)))
+        new_links += [{"contract_id": contract.pk, "supplier_id": s, "award_id": a, "value": v}
+                      for s, a, v in links]
+        events.append({"actor_id": user_id, "actor_label": label, "organisation_id": contract.owner_id,
+                       "action": "updated", "model": model_label, "object_pk": str(contract.pk),
+                       "object_repr": str(contract)[:300], "before": before,
+                       "after": snapshot(contract, CONTRACT_AUDIT_FIELDS)})
         outcomes.append("updated")
     if relinked:
         ContractSupplier.objects.filter(contract_id__in=relinked).delete()
@@ -310,11 +321,11 @@ def apply_contracts(batch, *, actor=None, actor_label="import"):
         ids = dict(Contract.objects.filter(ocid__in=[row["ocid"] for row, _ in new_rows]).values_list("ocid", "pk"))
         for row, links in new_rows:
             pk = ids[row["ocid"]]
-            new_links += [dict(contract_id=pk, supplier_id=s, award_id=a, value=v) for s, a, v in links]
-            events.append(dict(actor_id=user_id, actor_label=label, organisation_id=row.get("owner_id"),
-                               action="created", model=model_label, object_pk=str(pk),
-                               object_repr=str(row.get("title", ""))[:300],
-                               after=_row_snapshot(row, CONTRACT_AUDIT_FIELDS)))
+            new_links += [{"contract_id": pk, "supplier_id": s, "award_id": a, "value": v} for s, a, v in links]
+            events.append({"actor_id": user_id, "actor_label": label, "organisation_id": row.get("owner_id"),
+                           "action": "created", "model": model_label, "object_pk": str(pk),
+                           "object_repr": str(row.get("title", ""))[:300],
+                           "after": _row_snapshot(row, CONTRACT_AUDIT_FIELDS)})
     insert_rows(ContractSupplier, new_links)
     insert_rows(AuditEvent, events)
     return outcomes
@@ -346,8 +357,9 @@ def create_local_contract(*, owner, actor, title: str, description: str = "", de
                           review_date=None, cpv: str = "", is_private: bool = True, reference: str = "",
                           companies_house: str = "", charity_number: str = "") -> Contract:
     """A contract the open data does not hold: in-house, LATC, shared service, grant, ..."""
-    from commissioner.register.cpv import division_name  # noqa: F401  (names resolved on pages)
     import uuid
+
+    from commissioner.register.cpv import division_name  # noqa: F401  (names resolved on pages)
 
     ocid = f"local-{owner.slug}-{uuid.uuid4().hex[:12]}"
     key = (f"GB-COH-{companies_house}" if companies_house else
@@ -358,14 +370,14 @@ def create_local_contract(*, owner, actor, title: str, description: str = "", de
         is_vcse=True if supplier_type == SupplierType.VCSE else None, owner=owner,
         is_private=is_private and not (companies_house or charity_number), supplier_type=supplier_type,
         actor_label=actor.get_username())
-    fields = dict(
-        owner=owner, buyer=owner, buyer_name=owner.name, title=clean_text(title)[:1000],
-        description=clean_text(description), reference=reference[:200], status="contract",
-        cpv=cpv, cpv_division=cpv[:2], value=value, award_value=value, start_date=start_date,
-        end_date=end_date, review_date=review_date, delivery_model=delivery_model or DeliveryModel.INHOUSE,
-        source=Source.MANUAL, is_private=is_private, release_count=0,
-        search_text=search_text(title, description, provider_name, owner.name),
-    )
+    fields = {
+        "owner": owner, "buyer": owner, "buyer_name": owner.name, "title": clean_text(title)[:1000],
+        "description": clean_text(description), "reference": reference[:200], "status": "contract",
+        "cpv": cpv, "cpv_division": cpv[:2], "value": value, "award_value": value, "start_date": start_date,
+        "end_date": end_date, "review_date": review_date,
+        "delivery_model": delivery_model or DeliveryModel.INHOUSE, "source": Source.MANUAL, "is_private": is_private, "release_count": 0,
+        "search_text": search_text(title, description, provider_name, owner.name),
+    }
     contract, _ = save_contract(ocid=ocid, fields=fields, suppliers=[(supplier, "", value)], actor=actor)
     refresh_provider_totals([supplier.provider_id])
     return contract

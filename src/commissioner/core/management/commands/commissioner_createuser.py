@@ -23,8 +23,8 @@ class Command(BaseCommand):
                             help="environment variable holding the password (else prompt)")
 
     def handle(self, *args, username, org=None, role, email, superuser, password_env, **opts):
-        from commissioner.orgs.services import council_organisation, create_user
         from commissioner.orgs.reference import councils
+        from commissioner.orgs.services import council_organisation, create_user
 
         organisation = None
         if org:
