@@ -1,7 +1,5 @@
 """Organisation pages, alias correction and the audit trail, on the real Contracts Finder sample."""
 
-import csv
-import io
 from datetime import timedelta
 
 import pytest
@@ -13,27 +11,13 @@ from commissioner.orgs.models import AuditEvent, Organisation, OrganisationAlias
 from commissioner.orgs.services import audit
 from commissioner.register import queries
 from commissioner.register.models import Contract
+from helpers import ROLES, client_for, csv_rows, statuses
 
 pytestmark = pytest.mark.django_db
-ROLES = ("anonymous", "admin", "commissioner", "viewer", "other", "superuser")
 
 
 
-def statuses(*codes):
-    """Expected status codes, in the order of ROLES."""
-    return dict(zip(ROLES, codes, strict=True))
 
-
-def client_for(users, role, **kwargs):
-    client = Client(**kwargs)
-    if role != "anonymous":
-        client.force_login(users[role])
-    return client
-
-
-def csv_rows(response):
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
 def test_list_of_buyers_with_real_counts(client):

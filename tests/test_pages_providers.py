@@ -1,7 +1,5 @@
 """Provider pages on the real Contracts Finder sample: list, filters, CSV, detail, tenancy."""
 
-import csv
-import io
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -9,28 +7,13 @@ from django.test import Client
 
 from commissioner.register import queries
 from commissioner.register.models import Provider, Supplier
+from helpers import ROLES, client_for, csv_rows, statuses
 
 pytestmark = pytest.mark.django_db
-ROLES = ("anonymous", "admin", "commissioner", "viewer", "other", "superuser")
 
 
 
-def statuses(*codes):
-    """Expected status codes, in the order of ROLES."""
-    return dict(zip(ROLES, codes, strict=True))
 
-
-def client_for(users, role, **kwargs):
-    client = Client(**kwargs)
-    if role != "anonymous":
-        client.force_login(users[role])
-    return client
-
-
-def csv_rows(response):
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
 # Six supplier identities in the notices for one provider, merged by normalised name 'axis europe'.

@@ -48,7 +48,7 @@ from commissioner.ocds.models import ImportRun, Release
 from commissioner.ocds.schema import merger
 from commissioner.orgs.services import organisation_for_buyer
 from commissioner.register import services as register
-from commissioner.register.models import ContractSupplier, Source
+from commissioner.register.models import Source
 
 CHUNK = 500
 MAX_CHANGES = 300
@@ -467,12 +467,12 @@ class Importer:
                 search_text=" ".join(p for p in parts if p is not None)[:20000],
             )
             batch.append((ocid, fields, links))
-        # Providers whose totals move: those linked before (they may lose a contract) and after.
-        providers = set(ContractSupplier.objects.filter(contract__ocid__in=[b[0] for b in batch]).values_list(
-            "supplier__provider_id", flat=True))
-        providers |= {s.provider_id for _, _, links in batch for s, _, _ in links}
+        # Providers' totals move by what these contracts added before and add now, in the chunk's
+        # transaction: never left stale.
+        ocids = [b[0] for b in batch]
+        before = register.public_contract_links(ocids)
         outcomes = register.apply_contracts(batch, actor=self.actor, actor_label=self.actor_label)
-        register.refresh_provider_totals(providers)  # in the chunk's transaction: never left stale
+        register.shift_provider_totals(before, register.public_contract_links(ocids))
         for outcome in outcomes:
             setattr(self.summary, f"contracts_{outcome}", getattr(self.summary, f"contracts_{outcome}") + 1)
 

@@ -134,6 +134,40 @@ def refresh_provider_totals(provider_ids):
             Provider.objects.filter(id=p.id).update(contract_count=n, total_value=total)
 
 
+def public_contract_links(ocids):
+    """{provider id: {contract id: value}} over the public contracts with these ocids: what those
+    contracts add to their providers' totals (each contract once per provider)."""
+    out = {}
+    for provider_id, contract_id, value in ContractSupplier.objects.filter(
+            contract__ocid__in=ocids, contract__is_private=False).values_list(
+            "supplier__provider_id", "contract_id", "contract__value"):
+        out.setdefault(provider_id, {})[contract_id] = value or Decimal(0)
+    return out
+
+
+def shift_provider_totals(before, after):
+    """Move the stored totals of providers from ``before`` to ``after`` (public_contract_links of the same
+    contracts, taken before and after they changed). For totals that were right this gives what
+    refresh_provider_totals gives, at the cost of the changed contracts only (not of every contract of
+    a provider, which made a chunked import quadratic). Call in the transaction of the change."""
+    deltas = {}
+    for pid in before.keys() | after.keys():
+        was, now = before.get(pid, {}), after.get(pid, {})
+        if was != now:
+            deltas[pid] = (len(now) - len(was), sum(now.values(), Decimal(0)) - sum(was.values(), Decimal(0)))
+    if not deltas:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    prep = Provider._meta.get_field("total_value").get_db_prep_save
+    rows = [(max(0, n + deltas[pid][0]), prep(total + deltas[pid][1], conn), pid)
+            for pid, n, total in Provider.objects.filter(id__in=deltas).values_list(
+                "id", "contract_count", "total_value")]
+    q = conn.ops.quote_name
+    with conn.cursor() as cursor:
+        cursor.executemany(f"UPDATE {q(Provider._meta.db_table)} SET {q('contract_count')} = %s, "
+                           f"{q('total_value')} = %s WHERE {q('id')} = %s", rows)
+
+
 class JSONText(bytes):
     """A JSON value already serialised (UTF-8 bytes), for a JSONField: stored without parsing it again."""
 
