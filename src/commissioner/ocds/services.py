@@ -39,6 +39,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from ocdskit.upgrade import upgrade_release_10_11
+from ocdsmerge.exceptions import DuplicateIdValueWarning
 from ocdsmerge.merge import CompiledRelease
 from ocdsmerge.util import sorted_releases
 
@@ -49,6 +50,9 @@ from commissioner.ocds.schema import merger
 from commissioner.orgs.services import organisation_for_buyer
 from commissioner.register import services as register
 from commissioner.register.models import Source
+
+# Duplicate party ids are a known quirk of real notices; mapping.parties_by_id merges them.
+warnings.filterwarnings("ignore", category=DuplicateIdValueWarning)
 
 CHUNK = 500
 MAX_CHANGES = 300
