@@ -14,9 +14,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from commissioner.ocds import services
+from commissioner.ocds import mapping, services
 from commissioner.ocds.models import ImportRun, Release
-from commissioner.ocds.services import compile_history, import_ocds
+from commissioner.ocds.services import compile_history, compiled_releases, import_ocds
 from commissioner.orgs.models import AuditEvent, Organisation
 from commissioner.register import services as register_services
 from commissioner.register.models import Contract, ContractSupplier, Provider, Supplier
@@ -350,7 +350,7 @@ def test_ocds_10_release_is_upgraded(db, tmp_path):
     assert s.rejected == []
     contract = Contract.objects.get(ocid="ocds-test10-0001")
     assert contract.buyer.la_code == "MRT" and contract.value == Decimal("120000.00")
-    parties = contract.compiled["parties"]
+    parties = compiled_releases([contract.ocid])[contract.ocid]["parties"]
     assert {tuple(p["roles"]) for p in parties} >= {("buyer", "procuringEntity"), ("supplier",)}
     assert [link.supplier.key for link in contract.contract_suppliers.select_related("supplier")] == [
         "GB-COH-01234567"]
@@ -407,7 +407,9 @@ def test_a_failing_chunk_leaves_whole_records_only(db, monkeypatch):
     for contract in Contract.objects.all():
         held = list(Release.objects.filter(ocid=contract.ocid).values_list("data", flat=True))
         assert contract.release_count == len(held)
-        assert contract.compiled == json.loads(json.dumps(compile_history(held)[0]))
+        fields = mapping.contract_fields(compile_history(held)[0])
+        assert (contract.title, contract.status, contract.published) == (
+            fields["title"], fields["status"], fields["published"])
     # Running again finishes the job: the same contracts, releases and suppliers as a clean run.
     import_ocds([PACKAGE])
     resumed = state()

@@ -5,9 +5,10 @@ from django.db import models
 
 
 class Release(models.Model):
-    """A release exactly as published. The compiled record is on the contract."""
+    """A release exactly as published. The register fields of its contract come from compiling them
+    (ocds.services.compiled_releases compiles them again on request)."""
 
-    ocid = models.CharField(max_length=200, db_index=True)
+    ocid = models.CharField(max_length=200)  # indexed by the unique constraint (ocid first)
     release_id = models.CharField(max_length=300)
     date = models.DateTimeField(null=True)
     tags = models.JSONField(default=list)

@@ -30,7 +30,6 @@ import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from decimal import Decimal
 from queue import SimpleQueue as Queue
 from typing import ClassVar, NamedTuple
 
@@ -47,6 +46,7 @@ from commissioner.methods.text import clean_text
 from commissioner.ocds import mapping, reader
 from commissioner.ocds.models import ImportRun, Release
 from commissioner.ocds.schema import merger
+from commissioner.ocds.single import compile_single
 from commissioner.orgs.services import organisation_for_buyer
 from commissioner.register import services as register
 from commissioner.register.models import Source
@@ -89,14 +89,11 @@ def digest(release) -> str:
     return hashlib.sha256(orjson.dumps(release, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _jsonable(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def compile_history(releases):
-    """Compile releases (any order) with ocdsmerge; return (compiled, [(release, changes)]) in date order."""
+    """Compile releases (any order) with ocdsmerge; return (compiled, [(release, changes)]) in date order.
+    One release alone is compiled without ocdsmerge where that gives the same (see ocds/single.py)."""
+    if len(releases) == 1 and (compiled := compile_single(releases[0])) is not None:
+        return compiled, [(releases[0], [])]
     rules = merger().merge_rules
     compiled = CompiledRelease(merge_rules=rules)
     history = []
@@ -119,6 +116,14 @@ def compile_history(releases):
     return compiled.asdict(), history
 
 
+def compiled_releases(ocids) -> dict:
+    """{ocid: compiled release} for the ocids we hold releases for, compiled from them all (as imports do)."""
+    held = {}
+    for ocid, data in Release.objects.filter(ocid__in=list(ocids)).values_list("ocid", "data"):
+        held.setdefault(ocid, []).append(data)
+    return {ocid: compile_history(releases)[0] for ocid, releases in held.items()}
+
+
 def _text_part(value):
     """One part of a contract's search text, as register.search_text makes it (None: left out)."""
     return clean_text(value).lower() if value else None
@@ -127,7 +132,6 @@ def _text_part(value):
 class Compiled(NamedTuple):
     """An ocid compiled, with what the register needs from it (picklable: made in the worker too)."""
 
-    compiled: bytes          # the compiled release as JSON
     changes: dict            # release id -> [[path, before, after], ...]
     fields: dict             # mapping.contract_fields
     suppliers: list          # mapping.award_suppliers
@@ -144,7 +148,7 @@ def compile_ocid(ocid, releases) -> Compiled:
     buyer = mapping.buyer_of(compiled, mapping.parties_by_id(compiled))
     text = (_text_part(fields["title"]), _text_part(fields["description"]), _text_part(buyer[0]),
             _text_part(ocid), _text_part(fields["reference"]))
-    return Compiled(orjson.dumps(compiled, default=_jsonable), {rel["id"]: ch for rel, ch in history},
+    return Compiled({rel["id"]: ch for rel, ch in history},
                     fields, suppliers, buyer, len(releases), text)
 
 
@@ -467,7 +471,7 @@ class Importer:
             fields = dict(r.fields)
             fields.update(
                 owner=org, buyer=org, buyer_name=buyer_name[:300], source=self.source, is_private=self.private,
-                compiled=register.JSONText(r.compiled), release_count=r.count,
+                release_count=r.count,
                 search_text=" ".join(p for p in parts if p is not None)[:20000],
             )
             batch.append((ocid, fields, links))

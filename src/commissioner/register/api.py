@@ -104,9 +104,10 @@ def contract_history(request, ocid: Path[Text]):
 def contract_detail(request, ocid: Path[Text], include: Literal["compiled"] = Query(
         None, description="'compiled' adds the compiled OCDS release.")):
     """One contract with its suppliers, documents and values; the compiled OCDS release on request."""
+    from commissioner.ocds.services import compiled_releases
+
     contract = contract_or_404(request.user, ocid)
-    if include != "compiled":
-        contract.compiled = None  # not part of the default response (never saved)
+    contract.compiled = compiled_releases([contract.ocid]).get(contract.ocid) if include == "compiled" else None
     return contract
 
 

@@ -635,16 +635,14 @@ def _buyer_party(org: Organisation) -> dict:
 
 def build_releases(groups: dict, org: Organisation, now: datetime) -> list:
     """[(ocid, rows, release)]: an unchanged process keeps the release (id and date) it already has."""
-    from commissioner.register.models import Contract
-
     buyer_party = _buyer_party(org)
     stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     held, previous = {}, {}  # ocid -> {release id: (date, the date as written in the release)}
     for ocid, rid, when, text in Release.objects.filter(ocid__in=list(groups)).values_list(
             "ocid", "release_id", "date", "data__date"):
         held.setdefault(ocid, {})[rid] = (when, text)
-    for ocid, compiled in Contract.objects.filter(ocid__in=list(held)).values_list("ocid", "compiled"):
-        previous[ocid] = [a.get("id") for a in (compiled or {}).get("awards") or []
+    for ocid, compiled in ocds_services.compiled_releases(list(held)).items():
+        previous[ocid] = [a.get("id") for a in compiled.get("awards") or []
                           if isinstance(a, dict) and isinstance(a.get("id"), str)]
     out = []
     for ocid, rows in groups.items():

@@ -143,7 +143,6 @@ class Contract(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.OCDS)
     is_private = models.BooleanField(default=False)
     documents = models.JSONField(default=list, blank=True)
-    compiled = models.JSONField(null=True, blank=True, help_text="the compiled OCDS release")
     release_count = models.PositiveIntegerField(default=0)
     search_text = models.TextField(blank=True)
     suppliers = models.ManyToManyField(Supplier, through="ContractSupplier", related_name="contracts")
