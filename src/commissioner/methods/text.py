@@ -10,7 +10,7 @@ _MOJIBAKE_MARKERS = ("â€", "Ã", "Â£", "Â ")
 
 def fix_mojibake(text: str) -> str:
     """Undo UTF-8 text that was decoded as Windows-1252 (e.g. 'â€¢' -> '•'); else unchanged."""
-    if not text or not any(m in text for m in _MOJIBAKE_MARKERS):
+    if not text or text.isascii() or not any(m in text for m in _MOJIBAKE_MARKERS):
         return text
     try:
         return text.encode("cp1252").decode("utf-8")
@@ -33,6 +33,8 @@ def clean_text(text) -> str:
     text = str(text)
     if "&" in text:
         text = html.unescape(text)
+    if text.isascii():  # the common case: no mojibake, no odd spaces
+        return text.strip()
     text = fix_mojibake(text)
     return text.replace("\u00a0", " ").replace("\u202f", " ").strip()
 

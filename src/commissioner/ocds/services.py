@@ -477,10 +477,8 @@ class Importer:
             batch.append((ocid, fields, links))
         # Providers' totals move by what these contracts added before and add now, in the chunk's
         # transaction: never left stale.
-        ocids = [b[0] for b in batch]
-        before = register.public_contract_links(ocids)
-        outcomes = register.apply_contracts(batch, actor=self.actor, actor_label=self.actor_label)
-        register.shift_provider_totals(before, register.public_contract_links(ocids))
+        outcomes = register.apply_contracts(batch, actor=self.actor, actor_label=self.actor_label,
+                                            keep_totals=True)
         for outcome in outcomes:
             setattr(self.summary, f"contracts_{outcome}", getattr(self.summary, f"contracts_{outcome}") + 1)
 

@@ -134,14 +134,15 @@ def refresh_provider_totals(provider_ids):
             Provider.objects.filter(id=p.id).update(contract_count=n, total_value=total)
 
 
-def public_contract_links(ocids):
-    """{provider id: {contract id: value}} over the public contracts with these ocids: what those
-    contracts add to their providers' totals (each contract once per provider)."""
-    out = {}
-    for provider_id, contract_id, value in ContractSupplier.objects.filter(
-            contract__ocid__in=ocids, contract__is_private=False).values_list(
-            "supplier__provider_id", "contract_id", "contract__value"):
-        out.setdefault(provider_id, {})[contract_id] = value or Decimal(0)
+def public_contract_links(contract_ids, out=None):
+    """{provider id: {contract id: value}} over these contracts that are public: what they add to their
+    providers' totals (each contract once per provider)."""
+    out = {} if out is None else out
+    if contract_ids:
+        for provider_id, contract_id, value in ContractSupplier.objects.filter(
+                contract_id__in=contract_ids, contract__is_private=False).values_list(
+                "supplier__provider_id", "contract_id", "contract__value"):
+            out.setdefault(provider_id, {})[contract_id] = value or Decimal(0)
     return out
 
 
@@ -186,6 +187,15 @@ def _plain(value):
 
 
 _SIMPLE = (models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.ForeignKey)
+
+
+def _as_is(field, conn):
+    """Python types whose values go to the database unchanged for ``field`` (None always does)."""
+    if isinstance(field, (models.CharField, models.TextField)):
+        return frozenset((str, type(None)))
+    if isinstance(field, _SIMPLE):
+        return frozenset((int, bool, type(None)))
+    return frozenset((type(None),))
 
 
 def _converter(field, conn):
@@ -247,15 +257,12 @@ def insert_rows(model, rows):
             default = f.get_db_prep_save(now, conn)
         else:
             default = f.get_db_prep_save(f.get_default(), conn)
-        columns.append((f.attname, _converter(f, conn), default))
+        columns.append((f.attname, default, _as_is(f, conn), _converter(f, conn)))
     missing = object()
-    params = []
-    for row in rows:
-        values = []
-        for attname, conv, default in columns:
-            v = row.get(attname, missing)
-            values.append(default if v is missing else conv(v))
-        params.append(values)
+    # One comprehension, values of the column's own type passed as they are (the loop costs more
+    # than the INSERT itself on big imports).
+    params = [[default if (v := row.get(attname, missing)) is missing else v if v.__class__ in as_is else conv(v)
+               for attname, default, as_is, conv in columns] for row in rows]
     with conn.cursor() as cursor:
         cursor.executemany(sql, params)
 
@@ -268,61 +275,56 @@ def _links_of(contract_ids):
     return {cid: sorted(links, key=str) for cid, links in out.items()}
 
 
-_contract_attnames = {}
+_RELATIONS = {"owner": "owner_id", "buyer": "buyer_id"}  # Contract's foreign keys: name -> attname
 
 
 def _contract_row(ocid, fields):
     """Contract ``fields`` (names as for the model; relations as instances or ids) as a row of attnames."""
     row = {"ocid": ocid}
     for k, v in fields.items():
-        attname = _contract_attnames.get(k)
-        if attname is None:
-            f = Contract._meta.get_field(k)
-            attname = _contract_attnames[k] = f.attname
-        if attname != k and isinstance(v, models.Model):  # a relation given as an instance
-            v = v.pk
-        row[attname] = v
+        if k in _RELATIONS:
+            k, v = _RELATIONS[k], v.pk if isinstance(v, models.Model) else v
+        row[k] = v
     return row
 
 
-def _row_snapshot(row, fields):
-    """snapshot() of a new contract's row, as it reads on the unsaved instance."""
-    out = {}
-    for name in fields:
-        value = row.get(_contract_attnames.get(name) or Contract._meta.get_field(name).attname,
-                        _defaults_for_audit().get(name))
-        out[name] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
-    return out
+_PLAIN = frozenset((str, int, float, bool, type(None)))
 
 
-_audit_defaults = {}
+def _row_snapshot(row):
+    """snapshot() of a new contract's row (CONTRACT_AUDIT_FIELDS), as it reads on the unsaved instance."""
+    if not _audit_columns:
+        _audit_columns.extend((name, Contract._meta.get_field(name).attname,
+                               Contract._meta.get_field(name).get_default()) for name in CONTRACT_AUDIT_FIELDS)
+    return {name: v if (v := row.get(attname, default)).__class__ in _PLAIN else str(v)
+            for name, attname, default in _audit_columns}
 
 
-def _defaults_for_audit():
-    if not _audit_defaults:
-        for name in CONTRACT_AUDIT_FIELDS:
-            _audit_defaults[name] = Contract._meta.get_field(name).get_default()
-    return _audit_defaults
+_audit_columns = []
 
 
-def apply_contracts(batch, *, actor=None, actor_label="import"):
+def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=False):
     """Create or update many contracts with their supplier links, auditing each change.
 
     ``batch`` is [(ocid, fields, [(supplier, award_id, value)])]. Returns the outcome of each:
     "created", "updated" or "unchanged". Call inside a transaction. A JSON field may be given as
-    ``JSONText`` (already serialised).
+    ``JSONText`` (already serialised). With ``keep_totals`` the providers' stored totals move by what
+    the changed contracts took away and add (shift_provider_totals), in the same transaction.
     """
     from commissioner.orgs.models import AuditEvent
 
     existing = {c.ocid: c for c in Contract.objects.filter(ocid__in=[b[0] for b in batch])}
     old_links = _links_of([c.pk for c in existing.values()]) if existing else {}
-    outcomes, events, new_rows, new_links, relinked = [], [], [], [], []
+    outcomes, events, new_rows, new_links, relinked, changes = [], [], [], [], [], []
     label = (actor_label or (actor.get_username() if actor is not None else "system"))[:200]
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     user_id = user.pk if user is not None else None
     model_label = Contract._meta.label
     cents = Decimal("0.01")
+    provider_of = {}  # supplier id -> provider id
     for ocid, fields, suppliers in batch:
+        for s, _, _ in suppliers:
+            provider_of[s.id] = s.provider_id
         links = sorted({(s.id, a, None if v is None else Decimal(str(v)).quantize(cents))
                         for s, a, v in suppliers}, key=str)
         contract = existing.get(ocid)
@@ -331,11 +333,15 @@ def apply_contracts(batch, *, actor=None, actor_label="import"):
             outcomes.append("created")
             continue
         fields = {k: _plain(v) for k, v in fields.items()}
-        before = snapshot(contract, CONTRACT_AUDIT_FIELDS)
         changed = any(getattr(contract, k) != _field_value(contract, k, v) for k, v in fields.items())
         if not changed and old_links.get(contract.pk, []) == links:
             outcomes.append("unchanged")
             continue
+        changes.append((contract, fields, links))
+        outcomes.append("updated")
+    totals_before = public_contract_links([c.pk for c, _, _ in changes]) if keep_totals else None
+    for contract, fields, links in changes:
+        before = snapshot(contract, CONTRACT_AUDIT_FIELDS)
         for k, v in fields.items():
             # As the database returns it, so the audit trail shows stored values.
             setattr(contract, k, _field_value(contract, k, v))
@@ -347,9 +353,9 @@ def apply_contracts(batch, *, actor=None, actor_label="import"):
                        "action": "updated", "model": model_label, "object_pk": str(contract.pk),
                        "object_repr": str(contract)[:300], "before": before,
                        "after": snapshot(contract, CONTRACT_AUDIT_FIELDS)})
-        outcomes.append("updated")
     if relinked:
         ContractSupplier.objects.filter(contract_id__in=relinked).delete()
+    totals_after = {}
     if new_rows:
         insert_rows(Contract, [row for row, _ in new_rows])
         ids = dict(Contract.objects.filter(ocid__in=[row["ocid"] for row, _ in new_rows]).values_list("ocid", "pk"))
@@ -358,10 +364,16 @@ def apply_contracts(batch, *, actor=None, actor_label="import"):
             new_links += [{"contract_id": pk, "supplier_id": s, "award_id": a, "value": v} for s, a, v in links]
             events.append({"actor_id": user_id, "actor_label": label, "organisation_id": row.get("owner_id"),
                            "action": "created", "model": model_label, "object_pk": str(pk),
-                           "object_repr": str(row.get("title", ""))[:300],
-                           "after": _row_snapshot(row, CONTRACT_AUDIT_FIELDS)})
+                           "object_repr": str(row.get("title", ""))[:300], "after": _row_snapshot(row)})
+            if keep_totals and links and not row.get("is_private"):  # as public_contract_links reads it back
+                value = row.get("value")
+                value = Decimal(0) if value is None else Decimal(str(_plain(value))).quantize(cents)
+                for s, _, _ in links:
+                    totals_after.setdefault(provider_of[s], {})[pk] = value
     insert_rows(ContractSupplier, new_links)
     insert_rows(AuditEvent, events)
+    if keep_totals:
+        shift_provider_totals(totals_before, public_contract_links(relinked, totals_after))
     return outcomes
 
 
