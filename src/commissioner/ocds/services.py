@@ -17,6 +17,7 @@ table and chunk; the cyclic garbage collector is paused (release trees hold no c
 """
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -158,7 +159,8 @@ def compile_jobs(jobs):
     with _no_gc():
         for ocid, releases in jobs:
             try:
-                out[ocid] = compile_ocid(ocid, [orjson.loads(r) if isinstance(r, bytes) else r for r in releases])
+                out[ocid] = compile_ocid(ocid, [orjson.loads(r) if isinstance(r, (bytes, str)) else r
+                                                for r in releases])
             except Exception as e:  # noqa: BLE001  (a release that compiles into nonsense is refused whole)
                 out[ocid] = f"{type(e).__name__}: {e}"
     return out
@@ -188,7 +190,8 @@ def import_workers() -> int:
 
 
 class Entry(NamedTuple):
-    """A valid release waiting in a chunk: only what the import needs, the release itself as JSON."""
+    """A valid release waiting in a chunk: only what the import needs, the release itself as JSON text
+    in ``row``, its Release row as database values (InsertPlan), made where it was read."""
 
     source: str
     position: str
@@ -196,8 +199,18 @@ class Entry(NamedTuple):
     rid: str
     date: str
     tags: list
-    raw: bytes
     digest: str
+    row: list
+
+    @property
+    def raw(self) -> str:
+        return self.row[_release_columns()["data"]]
+
+
+@functools.cache
+def _release_columns():
+    """Release column -> its index in an InsertPlan row."""
+    return {name: i for i, name in enumerate(register.InsertPlan.of(Release).attnames)}
 
 
 @dataclass
@@ -285,8 +298,9 @@ class Importer:
 
     # Reading (in the worker when there is one)
 
-    def _chunks(self, paths):
-        """Lists of valid Entries, CHUNK at a time (the releases themselves are kept as JSON only)."""
+    def _chunks(self, paths, parsed=None):
+        """Lists of valid Entries, CHUNK at a time (the releases themselves are kept as JSON only; and
+        parsed, in ``parsed`` by (ocid, release id), when given: the caller empties it between chunks)."""
         chunk = []
         for path in paths:
             for item in reader.read(path):
@@ -306,29 +320,38 @@ class Importer:
                 except Exception as e:  # noqa: BLE001  (malformed structure that the upgrade could not handle)
                     self.reject(item, f"cannot read release: {type(e).__name__}: {e}")
                     continue
-                entry = self._entry(item, release)
-                if entry is not None:
-                    chunk.append(entry)
+                chunk.append((item, release))
                 if len(chunk) >= CHUNK:
-                    yield chunk
+                    yield self._entries(chunk, parsed)
                     chunk = []
         if chunk:
-            yield chunk
+            yield self._entries(chunk, parsed)
 
-    def _entry(self, item, release):
-        try:
-            raw = orjson.dumps(release, option=orjson.OPT_NON_STR_KEYS)
-            dg = digest(release)
-        except (TypeError, orjson.JSONEncodeError) as e:  # e.g. an integer beyond 64 bits
-            self.reject(item, f"cannot read release: {type(e).__name__}: {e}", release["ocid"])
-            return None
-        return Entry(item.source, item.position, release["ocid"], release["id"], release["date"],
-                     release.get("tag") or [], raw, dg)
+    def _entries(self, chunk, parsed=None):
+        """Entries of [(item, valid release)] (rejecting what will not serialise)."""
+        out, rows = [], []
+        for item, release in chunk:
+            try:
+                raw = orjson.dumps(release, option=orjson.OPT_NON_STR_KEYS)
+                dg = digest(release)
+            except (TypeError, orjson.JSONEncodeError) as e:  # e.g. an integer beyond 64 bits
+                self.reject(item, f"cannot read release: {type(e).__name__}: {e}", release["ocid"])
+                continue
+            out.append((item, release, dg))
+            rows.append({"ocid": release["ocid"], "release_id": release["id"], "digest": dg,
+                         "date": mapping.parse_datetime(release["date"]), "tags": release.get("tag") or [],
+                         "data": register.JSONText(raw), "source": item.source[-500:]})
+        entries = []
+        for (item, release, dg), row in zip(out, register.InsertPlan.of(Release).values(rows), strict=True):
+            entries.append(Entry(item.source, item.position, release["ocid"], release["id"], release["date"],
+                                 release.get("tag") or [], dg, row))
+            if parsed is not None:
+                parsed[release["ocid"], release["id"]] = release
+        return entries
 
     def _flush(self, chunk):
         """Store [(item, valid release)] now, as one transaction (the register importer's way in)."""
-        entries = [e for e in (self._entry(item, rel) for item, rel in chunk) if e is not None]
-        self._write(self._prepare(entries), size=len(chunk))
+        self._write(self._prepare(self._entries(chunk)), size=len(chunk))
 
     @staticmethod
     def _prepare(entries):
@@ -395,7 +418,7 @@ class Importer:
                 if e.ocid in here:
                     held[e.ocid][e.rid] = e.raw
             for ocid in here:  # arrivals are parsed one ocid at a time, to keep memory flat
-                releases = [orjson.loads(r) if isinstance(r, bytes) else r for r in held.pop(ocid).values()]
+                releases = [orjson.loads(r) if isinstance(r, str) else r for r in held.pop(ocid).values()]
                 try:
                     results[ocid] = compile_ocid(ocid, releases)
                 except Exception as ex:  # noqa: BLE001  (a release that compiles into nonsense is refused whole)
@@ -408,12 +431,11 @@ class Importer:
             new = [e for e in new if e.ocid not in failed]
             updated = [x for x in updated if x[1].ocid not in failed]
             results = {o: r for o, r in results.items() if o not in failed}
-        register.insert_rows(Release, [
-            {"ocid": e.ocid, "release_id": e.rid, "date": mapping.parse_datetime(e.date), "tags": e.tags,
-             "data": register.JSONText(e.raw), "digest": e.digest, "source": e.source[-500:],
-             "changes": results[e.ocid].changes.get(e.rid, [])}
-            for e in new
-        ])
+        changes_at = _release_columns()["changes"]
+        for e in new:  # the rows were made when read; only what the release changed was not known then
+            if changes := results[e.ocid].changes.get(e.rid):
+                e.row[changes_at] = register.json_text(changes)
+        register.InsertPlan.of(Release).insert([e.row for e in new])
         for pk, e in updated:
             Release.objects.filter(pk=pk).update(data=orjson.loads(e.raw), digest=e.digest, tags=e.tags,
                                                  date=mapping.parse_datetime(e.date), source=e.source[-500:])
@@ -540,6 +562,7 @@ class _Worker:
                 raise RuntimeError(f"the import worker failed: {pending}")
             if kind == "done":
                 return
+            pending = _unpack(pending)
             with contextlib.suppress(OSError):
                 self.feedback.write(struct.pack("d", waited))
             yield pending
@@ -553,6 +576,23 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+# Chunks cross the pipe as plain tuples: pickling named tuples costs twice as much.
+
+def _pack(pending):
+    return (pending.size, [tuple(e) for e in pending.latest.values()],
+            {o: r if isinstance(r, str) else tuple(r) for o, r in pending.compiled.items()}, pending.left)
+
+
+def _unpack(packed):
+    size, entries, compiled, left = packed
+    latest = {}
+    for t in entries:
+        e = Entry._make(t)
+        latest[e.ocid, e.rid] = e
+    return Pending(size=size, latest=latest, left=left,
+                   compiled={o: r if isinstance(r, str) else Compiled._make(r) for o, r in compiled.items()})
 
 
 def _big_pipe(fd):
@@ -602,6 +642,8 @@ def worker_main(options):
     def send(kind, pending):
         read, rejected = importer.summary.read - sent[0], importer.summary.rejected[sent[1]:]
         sent[:] = importer.summary.read, len(importer.summary.rejected)
+        if isinstance(pending, Pending):
+            pending = _pack(pending)
         data = pickle.dumps((kind, read, rejected, pending), protocol=pickle.HIGHEST_PROTOCOL)
         free.acquire()
         queue.put(data)
@@ -609,8 +651,9 @@ def worker_main(options):
     share, chunks = 0.2, 0  # share: of each chunk's compiling left to the writer (adapted as we go)
     held_query = bool(opts["db_name"])
     try:
+        parsed = {}  # this chunk's releases as parsed (compiled from these, not parsed again)
         with _no_gc():
-            for entries in importer._chunks(opts["paths"]):
+            for entries in importer._chunks(opts["paths"], parsed):
                 if broken.is_set():
                     return
                 pending = importer._prepare(entries)
@@ -634,8 +677,9 @@ def worker_main(options):
                         waited = struct.unpack("d", waits[-8 - len(waits) % 8:len(waits) - len(waits) % 8])[0]
                         share = min(0.8, share + 0.03) if waited > 0.003 else max(0.0, share - 0.03)
                 cut = len(jobs) - round(len(jobs) * share)
-                jobs = [(o, [pending.latest[k].raw for k in keys]) for o, keys in jobs]
-                pending.compiled, pending.left = compile_jobs(jobs[:cut]), jobs[cut:]
+                pending.compiled = compile_jobs([(o, [parsed[k] for k in keys]) for o, keys in jobs[:cut]])
+                pending.left = [(o, [pending.latest[k].raw for k in keys]) for o, keys in jobs[cut:]]
+                parsed.clear()
                 send("chunk", pending)
                 if (chunks := chunks + 1) % 50 == 0:
                     gc.collect()

@@ -28,30 +28,47 @@ class _Merge(Exception):
     pass
 
 
+OMIT, WHOLE = "omitWhenMerged", "wholeListMerge"
+
+
 @lru_cache(maxsize=1)
 def _rules():
+    """The merge rules as a tree: {field: rule, or {field: ...} for the rules deeper down}."""
     rules = merger().merge_rules
-    if any(rules.get((name,)) != "omitWhenMerged" for name in ("id", "date", "tag")):
+    if any(rules.get((name,)) != OMIT for name in ("id", "date", "tag")):
         return None  # a schema unlike OCDS 1.1's: ocdsmerge does it all
-    return (frozenset(k for k, v in rules.items() if v == "omitWhenMerged"),
-            frozenset(k for k, v in rules.items() if v == "wholeListMerge"))
+    tree = {}
+    for path, rule in sorted(rules.items(), key=lambda item: len(item[0])):
+        if rule not in (OMIT, WHOLE):
+            continue
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if type(node) is str:  # a rule higher up already decides
+                break
+        else:
+            node[path[-1]] = rule
+    return tree
 
 
-def _copy(obj, rule_path, omit, whole):
+def _copy(obj, rules):
+    """``obj`` as compiled; ``rules`` is its rule tree (None: no rules below)."""
     out = {}
     for key, value in obj.items():
-        path = (*rule_path, key)
-        if path in omit:
+        sub = rules.get(key) if rules is not None else None
+        if sub is not None and type(sub) is str:
+            if sub == OMIT:
+                continue
+            if value is None:
+                raise _Merge
+            out[key] = value
             continue
         if value is None:
             raise _Merge
-        if path in whole:
-            out[key] = value
-            continue
         kind = type(value)
         if kind is dict:
             if value:
-                copied = _copy(value, path, omit, whole)
+                copied = _copy(value, sub)
                 if copied:
                     out[key] = copied
         elif kind is list:
@@ -67,7 +84,7 @@ def _copy(obj, rule_path, omit, whole):
                     if type(ident) not in (str, int) or ident in seen:
                         raise _Merge
                     seen.add(ident)
-                    copied = _copy(item, path, omit, whole)
+                    copied = _copy(item, sub)
                     if "id" not in copied:
                         raise _Merge
                     if next(iter(copied)) != "id":
@@ -88,9 +105,8 @@ def compile_single(release: dict) -> dict | None:
     rules = _rules()
     if rules is None:
         return None
-    omit, whole = rules
     try:
-        body = _copy(release, (), omit, whole)
+        body = _copy(release, rules)
     except _Merge:
         return None
     ocid, date = release.get("ocid"), release.get("date")

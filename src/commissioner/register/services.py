@@ -1,7 +1,8 @@
 """The only place that writes providers, suppliers and contracts."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -182,6 +183,15 @@ def _jsonable(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def json_text(value):
+    """A JSONField's value as the JSON text we store (None stays None, SQL NULL)."""
+    if value is None:
+        return None
+    if isinstance(value, JSONText):
+        return value.decode()
+    return orjson.dumps(value, default=_jsonable, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _plain(value):
     return value.value() if isinstance(value, JSONText) else value
 
@@ -203,15 +213,9 @@ def _converter(field, conn):
     with the common cases short-cut (the generic path costs more than the INSERT itself)."""
     prep, ops = field.get_db_prep_save, conn.ops
     if isinstance(field, models.JSONField):
-        if conn.vendor == "sqlite":  # JSON is text there; orjson is much faster than json.dumps
-            def to_json(v):
-                if v is None:
-                    return None
-                if isinstance(v, JSONText):
-                    return v.decode()
-                return orjson.dumps(v, default=_jsonable, option=orjson.OPT_NON_STR_KEYS).decode()
-            return to_json
-        return lambda v: None if v is None else prep(_plain(v), conn)
+        # JSON goes as text (SQLite stores text; PostgreSQL casts it to jsonb): orjson is much faster
+        # than json.dumps.
+        return json_text
     if isinstance(field, _SIMPLE):  # values of the field's own type go as they are
         kinds = (str,) if isinstance(field, (models.CharField, models.TextField)) else (int, bool)
         return lambda v: v if v is None or type(v) in kinds else prep(v, conn)
@@ -219,10 +223,14 @@ def _converter(field, conn):
         digits, places, to_python = field.max_digits, field.decimal_places, field.to_python
         return lambda v: None if v is None else ops.adapt_decimalfield_value(to_python(v), digits, places)
     if isinstance(field, models.DateTimeField):
+        utc_text = conn.vendor == "sqlite" and conn.timezone_name == "UTC"  # stored as naive UTC text there
+
         def to_datetime(v):
             if v is None:
                 return None
             if type(v) is datetime and v.tzinfo is not None:
+                if utc_text and v.tzinfo is UTC:  # what adapt_datetimefield_value gives, without its detours
+                    return str(v.replace(tzinfo=None))
                 return ops.adapt_datetimefield_value(v)
             return prep(v, conn)  # naive: made aware (with Django's warning) as bulk_create would
         return to_datetime
@@ -231,40 +239,61 @@ def _converter(field, conn):
     return lambda v: prep(v, conn)
 
 
-_insert_plans = {}
+class InsertPlan:
+    """How rows of ``model`` go into the database as ``bulk_create`` would send them, without model
+    instances: ``values(rows)`` turns dicts of attname -> Python value into lists of database values
+    (missing fields get their default, auto_now(_add) fields the current time); ``insert(values)``
+    runs one executemany. Values may be made in one process and inserted in another of the same
+    settings (the import's worker does). No ids are returned. Insert inside a transaction."""
+
+    _plans: ClassVar = {}
+
+    def __init__(self, model, conn):
+        self.conn = conn
+        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        self.attnames = [f.attname for f in self.fields]
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            conn.ops.quote_name(model._meta.db_table),
+            ", ".join(conn.ops.quote_name(f.column) for f in self.fields), ", ".join(["%s"] * len(self.fields)))
+        self.converters = [(f.attname, _as_is(f, conn), _converter(f, conn)) for f in self.fields]
+
+    @classmethod
+    def of(cls, model):
+        conn = connections[DEFAULT_DB_ALIAS]
+        plan = cls._plans.get((model, conn.vendor))
+        if plan is None:
+            plan = cls._plans[model, conn.vendor] = cls(model, conn)
+        return plan
+
+    def index(self, attname):
+        return self.attnames.index(attname)
+
+    def values(self, rows):
+        now = timezone.now()
+        columns = []
+        for f, (attname, as_is, conv) in zip(self.fields, self.converters, strict=True):
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                default = f.get_db_prep_save(now, self.conn)
+            else:
+                default = f.get_db_prep_save(f.get_default(), self.conn)
+            columns.append((attname, default, as_is, conv))
+        missing = object()
+        # One comprehension, values of the column's own type passed as they are (the loop costs more
+        # than the INSERT itself on big imports).
+        return [[default if (v := row.get(attname, missing)) is missing else v if v.__class__ in as_is else conv(v)
+                 for attname, default, as_is, conv in columns] for row in rows]
+
+    def insert(self, values):
+        if values:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(self.sql, values)
 
 
 def insert_rows(model, rows):
-    """INSERT ``rows`` (dicts of attname -> Python value) in one executemany, like ``bulk_create`` without
-    building model instances. Missing fields get their default; auto_now(_add) fields the current time.
-    No ids are returned. Call inside a transaction."""
-    if not rows:
-        return
-    conn = connections[DEFAULT_DB_ALIAS]
-    key = (model, conn.vendor)
-    plan = _insert_plans.get(key)
-    if plan is None:
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(
-            conn.ops.quote_name(model._meta.db_table),
-            ", ".join(conn.ops.quote_name(f.column) for f in fields), ", ".join(["%s"] * len(fields)))
-        plan = _insert_plans[key] = (fields, sql)
-    fields, sql = plan
-    now = timezone.now()
-    columns = []
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            default = f.get_db_prep_save(now, conn)
-        else:
-            default = f.get_db_prep_save(f.get_default(), conn)
-        columns.append((f.attname, default, _as_is(f, conn), _converter(f, conn)))
-    missing = object()
-    # One comprehension, values of the column's own type passed as they are (the loop costs more
-    # than the INSERT itself on big imports).
-    params = [[default if (v := row.get(attname, missing)) is missing else v if v.__class__ in as_is else conv(v)
-               for attname, default, as_is, conv in columns] for row in rows]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, params)
+    """INSERT ``rows`` (dicts of attname -> Python value) in one executemany: see InsertPlan."""
+    if rows:
+        plan = InsertPlan.of(model)
+        plan.insert(plan.values(rows))
 
 
 def _links_of(contract_ids):
