@@ -153,6 +153,15 @@ def compile_ocid(ocid, releases) -> Compiled:
                     fields, suppliers, buyer, len(releases), text)
 
 
+def _with_rows(compiled):
+    """The worker's results, each new contract's fields made into its row of database values."""
+    done = [(ocid, r) for ocid, r in compiled.items() if not isinstance(r, str)]
+    rows = register.contract_rows([r.fields | {"ocid": ocid} for ocid, r in done])
+    for (ocid, r), row in zip(done, rows, strict=True):
+        compiled[ocid] = r._replace(fields=row)
+    return compiled
+
+
 def compile_jobs(jobs):
     """[(ocid, [release, as JSON or parsed])] -> {ocid: Compiled or "cannot compile" reason}. Pure."""
     out = {}
@@ -397,9 +406,10 @@ class Importer:
         if not touched:
             return
         results = dict(touched)  # ocid -> Compiled or reason, in the order met
+        contracts = register.existing_contracts(touched)
         here = {}
         for ocid in touched:
-            if ocid in stored or ocid not in speculated:
+            if ocid in stored or ocid in contracts or ocid not in speculated:
                 here[ocid] = True
             else:
                 results[ocid] = speculated[ocid]
@@ -451,7 +461,7 @@ class Importer:
             Release.objects.bulk_update(to_fix, ["changes"], batch_size=500)
         self.summary.releases_new += len(new)
         self.summary.releases_updated += len(updated)
-        self._save_contracts(results)
+        self._save_contracts(results, contracts)
 
     def _organisation(self, name, website):
         key = name.lower()
@@ -479,7 +489,8 @@ class Importer:
             out = self._text[value] = (_text_part(value),)
         return out[0]
 
-    def _save_contracts(self, results):
+    def _save_contracts(self, results, contracts):
+        at = register.contract_columns()
         batch = []
         for ocid, r in results.items():
             buyer_name, website = r.buyer
@@ -490,17 +501,20 @@ class Importer:
             # register.search_text(title, description, supplier names, buyer name, org name, ocid, reference)
             parts = (title, description, self._cleaned(supplier_names), buyer_text, self._cleaned(org.name),
                      ocid_text, reference)
-            fields = dict(r.fields)
-            fields.update(
-                owner=org, buyer=org, buyer_name=buyer_name[:300], source=self.source, is_private=self.private,
-                release_count=r.count,
-                search_text=" ".join(p for p in parts if p is not None)[:20000],
-            )
+            mine = {"owner_id": org.pk, "buyer_id": org.pk, "buyer_name": buyer_name[:300], "source": self.source,
+                    "is_private": self.private, "release_count": r.count,
+                    "search_text": " ".join(p for p in parts if p is not None)[:20000]}
+            if isinstance(r.fields, list):  # a new contract's row, made by the worker
+                fields = r.fields
+                for name, value in mine.items():
+                    fields[at[name]] = value
+            else:
+                fields = r.fields | mine
             batch.append((ocid, fields, links))
         # Providers' totals move by what these contracts added before and add now, in the chunk's
         # transaction: never left stale.
         outcomes = register.apply_contracts(batch, actor=self.actor, actor_label=self.actor_label,
-                                            keep_totals=True)
+                                            keep_totals=True, existing=contracts)
         for outcome in outcomes:
             setattr(self.summary, f"contracts_{outcome}", getattr(self.summary, f"contracts_{outcome}") + 1)
 
@@ -677,7 +691,7 @@ def worker_main(options):
                         waited = struct.unpack("d", waits[-8 - len(waits) % 8:len(waits) - len(waits) % 8])[0]
                         share = min(0.8, share + 0.03) if waited > 0.003 else max(0.0, share - 0.03)
                 cut = len(jobs) - round(len(jobs) * share)
-                pending.compiled = compile_jobs([(o, [parsed[k] for k in keys]) for o, keys in jobs[:cut]])
+                pending.compiled = _with_rows(compile_jobs([(o, [parsed[k] for k in keys]) for o, keys in jobs[:cut]]))
                 pending.left = [(o, [pending.latest[k].raw for k in keys]) for o, keys in jobs[cut:]]
                 parsed.clear()
                 send("chunk", pending)

@@ -1,5 +1,6 @@
 """The only place that writes providers, suppliers and contracts."""
 
+import functools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -320,29 +321,73 @@ def _contract_row(ocid, fields):
 _PLAIN = frozenset((str, int, float, bool, type(None)))
 
 
+@functools.cache
+def contract_columns():
+    """Contract attname -> its index in an InsertPlan row."""
+    return {name: i for i, name in enumerate(InsertPlan.of(Contract).attnames)}
+
+
+@functools.cache
+def _audit_columns():
+    at = contract_columns()
+    fields = [Contract._meta.get_field(name) for name in CONTRACT_AUDIT_FIELDS]
+    return [(f.name, at[f.attname], Decimal(10) ** -f.decimal_places if isinstance(f, models.DecimalField) else None)
+            for f in fields]
+
+
 def _row_snapshot(row):
-    """snapshot() of a new contract's row (CONTRACT_AUDIT_FIELDS), as it reads on the unsaved instance."""
-    if not _audit_columns:
-        _audit_columns.extend((name, Contract._meta.get_field(name).attname,
-                               Contract._meta.get_field(name).get_default()) for name in CONTRACT_AUDIT_FIELDS)
-    return {name: v if (v := row.get(attname, default)).__class__ in _PLAIN else str(v)
-            for name, attname, default in _audit_columns}
+    """snapshot() of a new contract (CONTRACT_AUDIT_FIELDS) from its row of database values, as the
+    saved contract reads."""
+    out = {}
+    for name, i, places in _audit_columns():
+        v = row[i]
+        if places is not None and v is not None:
+            v = Decimal(str(v)).quantize(places)
+        out[name] = v if v.__class__ in _PLAIN else str(v)
+    return out
 
 
-_audit_columns = []
+def _new_ids(model, ocids):
+    """{ocid: id} of rows just inserted in this transaction, in this order. On SQLite the ids of one
+    INSERT run are consecutive and end at last_insert_rowid() (checked at both ends); elsewhere, and if
+    the check fails, they are read back."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.vendor == "sqlite" and ocids:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT last_insert_rowid()")
+            last = cursor.fetchone()[0]
+        first = last - len(ocids) + 1
+        ends = dict(model.objects.filter(pk__in=[first, last]).values_list("pk", "ocid"))
+        if ends == {first: ocids[0], last: ocids[-1]}:
+            return {ocid: first + i for i, ocid in enumerate(ocids)}
+    return dict(model.objects.filter(ocid__in=ocids).values_list("ocid", "pk"))
 
 
-def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=False):
+def existing_contracts(ocids) -> dict:
+    """{ocid: Contract} for the ocids that have one."""
+    return {c.ocid: c for c in Contract.objects.filter(ocid__in=list(ocids))}
+
+
+def contract_rows(rows) -> list:
+    """New contracts' rows as database values (see apply_contracts), made ahead: ``rows`` are dicts of
+    Contract fields by attname, with "ocid"."""
+    return InsertPlan.of(Contract).values(rows)
+
+
+def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=False, existing=None):
     """Create or update many contracts with their supplier links, auditing each change.
 
     ``batch`` is [(ocid, fields, [(supplier, award_id, value)])]. Returns the outcome of each:
     "created", "updated" or "unchanged". Call inside a transaction. A JSON field may be given as
-    ``JSONText`` (already serialised). With ``keep_totals`` the providers' stored totals move by what
-    the changed contracts took away and add (shift_provider_totals), in the same transaction.
+    ``JSONText`` (already serialised). For a contract that does not exist yet, ``fields`` may instead be
+    its whole row as database values (a list, from contract_rows). With ``keep_totals`` the providers'
+    stored totals move by what the changed contracts took away and add (shift_provider_totals), in the
+    same transaction. ``existing`` (existing_contracts of the batch) saves a query.
     """
     from commissioner.orgs.models import AuditEvent
 
-    existing = {c.ocid: c for c in Contract.objects.filter(ocid__in=[b[0] for b in batch])}
+    if existing is None:
+        existing = existing_contracts(b[0] for b in batch)
     old_links = _links_of([c.pk for c in existing.values()]) if existing else {}
     outcomes, events, new_rows, new_links, relinked, changes = [], [], [], [], [], []
     label = (actor_label or (actor.get_username() if actor is not None else "system"))[:200]
@@ -358,9 +403,11 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
                         for s, a, v in suppliers}, key=str)
         contract = existing.get(ocid)
         if contract is None:
-            new_rows.append((_contract_row(ocid, fields), links))
+            new_rows.append((fields if isinstance(fields, list) else _contract_row(ocid, fields), links))
             outcomes.append("created")
             continue
+        if isinstance(fields, list):
+            raise TypeError(f"contract {ocid} exists: its fields must be given as values, not as a new row")
         fields = {k: _plain(v) for k, v in fields.items()}
         changed = any(getattr(contract, k) != _field_value(contract, k, v) for k, v in fields.items())
         if not changed and old_links.get(contract.pk, []) == links:
@@ -386,17 +433,21 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
         ContractSupplier.objects.filter(contract_id__in=relinked).delete()
     totals_after = {}
     if new_rows:
-        insert_rows(Contract, [row for row, _ in new_rows])
-        ids = dict(Contract.objects.filter(ocid__in=[row["ocid"] for row, _ in new_rows]).values_list("ocid", "pk"))
-        for row, links in new_rows:
-            pk = ids[row["ocid"]]
+        plan = InsertPlan.of(Contract)
+        made = iter(plan.values([row for row, _ in new_rows if not isinstance(row, list)]))
+        values = [row if isinstance(row, list) else next(made) for row, _ in new_rows]
+        plan.insert(values)
+        at = contract_columns()
+        ids = _new_ids(Contract, [row[at["ocid"]] for row in values])
+        for row, (_, links) in zip(values, new_rows, strict=True):
+            pk = ids[row[at["ocid"]]]
             new_links += [{"contract_id": pk, "supplier_id": s, "award_id": a, "value": v} for s, a, v in links]
-            events.append({"actor_id": user_id, "actor_label": label, "organisation_id": row.get("owner_id"),
+            events.append({"actor_id": user_id, "actor_label": label, "organisation_id": row[at["owner_id"]],
                            "action": "created", "model": model_label, "object_pk": str(pk),
-                           "object_repr": str(row.get("title", ""))[:300], "after": _row_snapshot(row)})
-            if keep_totals and links and not row.get("is_private"):  # as public_contract_links reads it back
-                value = row.get("value")
-                value = Decimal(0) if value is None else Decimal(str(_plain(value))).quantize(cents)
+                           "object_repr": str(row[at["title"]])[:300], "after": _row_snapshot(row)})
+            if keep_totals and links and not row[at["is_private"]]:  # as public_contract_links reads it back
+                value = row[at["value"]]
+                value = Decimal(0) if value is None else Decimal(str(value)).quantize(cents)
                 for s, _, _ in links:
                     totals_after.setdefault(provider_of[s], {})[pk] = value
     insert_rows(ContractSupplier, new_links)
