@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "commissioner.orgs",
     "commissioner.register",
     "commissioner.ocds",
+    "commissioner.performance",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from commissioner.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("commissioner.core.urls")),
+    path("", include("commissioner.performance.urls")),
     path("", include("commissioner.register.urls")),
     path("", include("commissioner.register.provider_urls")),
     path("", include("commissioner.orgs.urls")),

@@ -58,3 +58,47 @@ def is_org_admin(user, owner_id):
     if user is None or not user.is_authenticated:
         return False
     return user.is_superuser or owner_id in member_org_ids(user, ("admin",))
+
+
+# Contract performance (KPIs, returns, assessments): never public. The owning council's members read
+# it and its editors change it; a provider user reads and submits returns for the contracts their
+# provider holds (as a supplier), and nothing else.
+
+def provider_ids(user):
+    """Ids of the providers the user acts for (a provider user has one)."""
+    if user is None or not user.is_authenticated:
+        return []
+    cache = getattr(user, "_commissioner_providers", None)
+    if cache is None:
+        from commissioner.performance.models import ProviderUser
+
+        cache = user._commissioner_providers = list(ProviderUser.objects.filter(user=user)
+                                                    .values_list("provider_id", flat=True))
+    return cache
+
+
+def is_provider_of(user, contract):
+    ids = provider_ids(user)
+    return bool(ids) and contract.contract_suppliers.filter(supplier__provider_id__in=ids).exists()
+
+
+def can_view_performance(user, contract):
+    if user is None or not user.is_authenticated:
+        return False
+    return (user.is_superuser or contract.owner_id in member_org_ids(user) or is_provider_of(user, contract))
+
+
+def can_submit_returns(user, contract):
+    return can_edit(user, contract.owner_id) or is_provider_of(user, contract)
+
+
+def performance_contracts(queryset, user):
+    """The contracts of ``queryset`` whose performance the user may see."""
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    q = Q(owner_id__in=member_org_ids(user))
+    if provider_ids(user):
+        q |= Q(contract_suppliers__supplier__provider_id__in=provider_ids(user))
+    return queryset.filter(q).distinct()

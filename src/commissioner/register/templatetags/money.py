@@ -62,3 +62,12 @@ def percent(value, places=1):
 def status_tag_class(status):
     """The GOV.UK tag colour class for a contract status."""
     return STATUS_TAG_CLASSES.get(status, "govuk-tag--grey")
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` in a template (None when missing)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
