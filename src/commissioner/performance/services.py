@@ -6,6 +6,7 @@ function is one transaction). Nothing is deleted: KPIs and events are retired, r
 assessments corrected by a newer row.
 """
 
+import functools
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -64,12 +65,35 @@ def decimal_value(raw, field="value", *, allow_negative=True):
     return value
 
 
+class Refused(PermissionDenied):
+    """A user tried what they may not: refused, and the attempt is logged once the work is undone."""
+
+    def __init__(self, user, contract, what):
+        super().__init__(f"you may not {what} for this contract")
+        self.user, self.contract, self.what = user, contract, what
+
+    def log(self):
+        if self.user is not None and self.user.is_authenticated:
+            audit(actor=self.user, organisation=self.contract.owner, action="refused", obj=self.contract,
+                  after={"attempt": self.what})
+
+
 def _require(allowed, user, what, contract):
     if not allowed:
-        if user is not None and user.is_authenticated:
-            audit(actor=user, organisation=contract.owner, action="refused", obj=contract,
-                  after={"attempt": what})
-        raise PermissionDenied(f"you may not {what} for this contract")
+        raise Refused(user, contract, what)
+
+
+def atomic(fn):
+    """One transaction; a refusal is logged in the audit trail after the transaction is undone."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            with transaction.atomic():
+                return fn(*args, **kwargs)
+        except Refused as e:
+            e.log()
+            raise
+    return wrapper
 
 
 # KPIs ---------------------------------------------------------------------------------------------
@@ -104,7 +128,7 @@ def _kpi_fields(data):
     return out
 
 
-@transaction.atomic
+@atomic
 def create_kpi(*, actor, contract, data, synthetic=False):
     _require(tenancy.can_edit(actor, contract.owner_id), actor, "define KPIs", contract)
     kpi = Kpi.objects.create(contract=contract, synthetic=synthetic, **_kpi_fields(data))
@@ -112,7 +136,7 @@ def create_kpi(*, actor, contract, data, synthetic=False):
     return kpi
 
 
-@transaction.atomic
+@atomic
 def update_kpi(*, actor, kpi, data):
     contract = kpi.contract
     _require(tenancy.can_edit(actor, contract.owner_id), actor, "change KPIs", contract)
@@ -130,7 +154,7 @@ def update_kpi(*, actor, kpi, data):
     return kpi
 
 
-@transaction.atomic
+@atomic
 def retire_kpi(*, actor, kpi):
     contract = kpi.contract
     _require(tenancy.can_edit(actor, contract.owner_id), actor, "retire KPIs", contract)
@@ -172,7 +196,7 @@ def check_return(kpi, day, raw_value):
     return start, end, value, classify_return(kpi, value)
 
 
-@transaction.atomic
+@atomic
 def submit_return(*, actor, kpi, day, value, evidence="", source=KpiReturn.Source.FORM, synthetic=False):
     """A first return for a KPI and period. A second one for the same period is refused: correct it."""
     contract = kpi.contract
@@ -192,7 +216,7 @@ def submit_return(*, actor, kpi, day, value, evidence="", source=KpiReturn.Sourc
     return ret
 
 
-@transaction.atomic
+@atomic
 def correct_return(*, actor, ret, value, evidence=None, reason):
     """Replace a return's value; the original stays in the history."""
     kpi = KpiReturn.objects.select_for_update().get(pk=ret.pk).kpi
@@ -240,7 +264,7 @@ def propose(contract, period_start, period_end):
     return proposal, results
 
 
-@transaction.atomic
+@atomic
 def record_assessment(*, actor, contract, period_start, period_end, rating, reason="", kind=Assessment.Kind.PERIODIC,
                       assessed_on=None, synthetic=False):
     _require(tenancy.can_edit(actor, contract.owner_id), actor, "assess performance", contract)
@@ -289,7 +313,7 @@ def change_kind_of(contract):
         else "services"
 
 
-@transaction.atomic
+@atomic
 def record_change(*, actor, contract, kind, changed_on, value_change=0, term_change_days=0, reason, linked_to=None):
     _require(tenancy.can_edit(actor, contract.owner_id), actor, "record changes", contract)
     if kind not in ContractChange.Kind.values:
@@ -360,7 +384,7 @@ def _verdict_json(verdict, kind):
             "term_pct": None if verdict.term_pct is None else str(verdict.term_pct), "reasons": reasons}
 
 
-@transaction.atomic
+@atomic
 def record_event(*, actor, contract, kind, day, extension_months=None, notice_days=None, note=""):
     _require(tenancy.can_edit(actor, contract.owner_id), actor, "record events", contract)
     if kind not in ContractEvent.Kind.values:
@@ -378,7 +402,7 @@ def record_event(*, actor, contract, kind, day, extension_months=None, notice_da
     return event
 
 
-@transaction.atomic
+@atomic
 def retire_event(*, actor, event):
     contract = event.contract
     _require(tenancy.can_edit(actor, contract.owner_id), actor, "retire events", contract)
@@ -391,14 +415,14 @@ def retire_event(*, actor, event):
 
 # Provider users ---------------------------------------------------------------------------------
 
-@transaction.atomic
+@atomic
 def link_provider_user(*, actor, user, provider):
     link, _ = ProviderUser.objects.update_or_create(user=user, defaults={"provider": provider})
     audit(actor=actor, action="linked", obj=link, after={"user": user.get_username(), "provider": provider.pk})
     return link
 
 
-@transaction.atomic
+@atomic
 def set_exemption(*, actor, contract, kind, note=""):
     """Record (or clear, with kind "") why the contract needs no KPIs under s.52."""
     from commissioner.performance.models import Exemption
