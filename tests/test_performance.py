@@ -180,7 +180,7 @@ def test_unlinked_changes_are_not_added_up_and_negative_values_are_refused(users
 
 def test_compliance_lists_missing_kpis_and_assessments_due(users):
     big = contract(users, value=5_000_001, title="Big", start=date(2024, 4, 1))
-    exact = contract(users, value=5_000_000, title="Exactly five million", start=date(2026, 1, 1))
+    contract(users, value=5_000_000, title="Exactly five million", start=date(2026, 1, 1))
     exempt = contract(users, value=9_000_000, title="Framework", start=date(2026, 1, 1))
     Exemption.objects.create(contract=exempt, kind="framework")
     for _ in range(2):
