@@ -281,3 +281,27 @@ def test_the_return_form_reports_errors_on_the_field(users, page_contract):
     assert ok.status_code == 302 and KpiReturn.objects.filter(kpi=k).count() == 2
     page = client.get(f"/performance/contracts/{page_contract.ocid}/").content.decode()
     assert "Breach" in page  # worth more than £5m with 1 of the 3 Act KPIs
+
+
+def test_createuser_makes_a_provider_user_and_the_register_links_to_performance(users, page_contract, monkeypatch):
+    from django.core.management import call_command
+
+    from commissioner.performance.models import ProviderUser
+
+    provider = page_contract.contract_suppliers.first().supplier.provider
+    monkeypatch.setenv("COMMISSIONER_PASSWORD", PASSWORD)
+    call_command("commissioner_createuser", "provider-cli", "--provider", str(provider.pk))
+    link = ProviderUser.objects.get(user__username="provider-cli")
+    assert link.provider == provider
+    from django.test import Client
+
+    client = Client()
+    client.force_login(link.user)
+    # The contract is private: its register record stays the council's; its performance page is the provider's.
+    assert client.get(f"/contracts/{page_contract.ocid}/").status_code == 404
+    page = client.get(f"/performance/contracts/{page_contract.ocid}/").content.decode()
+    assert "record in the register" not in page
+    assert f"/performance/contracts/{page_contract.ocid}/" in client_for(users, "viewer").get(
+        f"/contracts/{page_contract.ocid}/").content.decode()
+    assert f"/performance/contracts/{page_contract.ocid}/" not in client_for(users, "anonymous").get(
+        "/contracts/").content.decode()

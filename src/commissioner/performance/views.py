@@ -52,6 +52,7 @@ def contract_page(request, ocid):
         "p": data, "contract": contract, "breadcrumbs": [HOME, PERFORMANCE],
         "can_edit": tenancy.can_edit(request.user, contract.owner_id),
         "can_submit": tenancy.can_submit_returns(request.user, contract),
+        "can_view_record": type(contract).objects.visible_to(request.user).filter(pk=contract.pk).exists(),
         "labels": procurement.RATING_LABELS, "classes": perf.CLASSIFICATION_LABELS,
     })
 

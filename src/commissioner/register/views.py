@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from commissioner.ocds.models import Release
 from commissioner.orgs.models import Organisation
+from commissioner.orgs.tenancy import can_view_performance
 from commissioner.register import queries
 from commissioner.register.cpv import division_name
 from commissioner.register.forms import AsAtForm, ContractFilterForm, ContractForm, can_add_contracts
@@ -146,6 +147,7 @@ def contract_detail(request, ocid):
         "documents": _safe_documents(contract.documents),
         "division": division_name(contract.cpv_division) if contract.cpv_division else "",
         "history": history,
+        "can_view_performance": can_view_performance(request.user, contract),
         "breadcrumbs": [HOME, REGISTER],
     })
 
