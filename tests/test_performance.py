@@ -235,6 +235,7 @@ def test_every_performance_page_by_role(users, page_contract):
         f"/performance/contracts/{c.ocid}/": read,
         f"/performance/contracts/{c.ocid}/kpis/new/": write,
         f"/performance/contracts/{c.ocid}/returns/new/": write,
+        f"/performance/contracts/{c.ocid}/returns/upload/": write,
         f"/performance/contracts/{c.ocid}/returns/{ret.pk}/correct/": write,
         f"/performance/contracts/{c.ocid}/assess/": write,
         f"/performance/contracts/{c.ocid}/changes/new/": write,

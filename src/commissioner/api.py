@@ -32,6 +32,7 @@ from pydantic import Field
 
 from commissioner.ocds.api import router as ocds_router
 from commissioner.orgs.api import router as orgs_router
+from commissioner.performance.api import router as performance_router
 from commissioner.register.api import router as register_router
 from commissioner.register.queries import FilterError
 
@@ -317,3 +318,4 @@ def docs_asset(request, name: str):
 api.add_router("", register_router)
 api.add_router("", orgs_router)
 api.add_router("", ocds_router)
+api.add_router("", performance_router, tags=["performance"])

@@ -15,7 +15,7 @@ PERFORMANCE_PAGES = [
     f"/performance/contracts/{DONCASTER_OCID}/", f"/performance/contracts/{DONCASTER_OCID}/kpis/new/",
     f"/performance/contracts/{DONCASTER_OCID}/returns/new/", f"/performance/contracts/{DONCASTER_OCID}/assess/",
     f"/performance/contracts/{DONCASTER_OCID}/changes/new/", f"/performance/contracts/{DONCASTER_OCID}/events/new/",
-    f"/performance/contracts/{DONCASTER_OCID}/exemption/",
+    f"/performance/contracts/{DONCASTER_OCID}/exemption/", f"/performance/contracts/{DONCASTER_OCID}/returns/upload/",
 ]
 
 

@@ -73,10 +73,6 @@ class CorrectionForm(PerformanceForm):
     reason = forms.CharField(label="Why is it corrected?", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReturnsUploadForm(PerformanceForm):
-    file = forms.FileField(label="CSV file", help_text="Columns: kpi, period, value, evidence (optional)")
-
-
 class AssessmentForm(PerformanceForm):
     kind = forms.ChoiceField(label="Assessment", choices=Assessment.Kind.choices, widget=forms.RadioSelect,
                              initial=Assessment.Kind.PERIODIC)

@@ -436,3 +436,35 @@ def set_exemption(*, actor, contract, kind, note=""):
     audit(actor=actor, organisation=contract.owner, action="exemption-set", obj=contract, before=before,
           after={"kind": new.kind, "note": new.note})
     return new
+
+
+@atomic
+def apply_returns(*, actor, contract, rows, source=KpiReturn.Source.CSV):
+    """Submit many first returns for one contract (a CSV upload): all or nothing.
+
+    ``rows``: mappings with ``kpi`` (one of the contract's KPIs), ``day`` (any day in the period), ``value`` and,
+    optionally, ``evidence`` and ``row`` (where the row came from, for the errors; else its position from 1).
+    Every row goes through ``submit_return`` (the same checks as a single return, a period already given
+    included) in one transaction. If any row is refused nothing is written, and the ``PerformanceError``
+    raised carries ``errors``: [(row, field, message)] for every refused row. With no rows, it only checks
+    that the actor may submit returns (a refusal is audited, as everywhere). Returns the new returns.
+    """
+    _require(tenancy.can_submit_returns(actor, contract), actor, "upload returns", contract)
+    rows = list(rows)
+    created, errors = [], []
+    for position, row in enumerate(rows, start=1):
+        where = row.get("row", position)
+        kpi = row.get("kpi")
+        if not isinstance(kpi, Kpi) or kpi.contract_id != contract.pk:
+            errors.append((where, "kpi", "not one of this contract's KPIs"))
+            continue
+        try:
+            created.append(submit_return(actor=actor, kpi=kpi, day=row.get("day"), value=row.get("value"),
+                                         evidence=row.get("evidence") or "", source=source))
+        except PerformanceError as e:  # submit_return's own savepoint is undone; the rest waits for the end
+            errors.append((where, e.field, e.message))
+    if errors:  # raised inside the transaction: every return written above is undone
+        error = PerformanceError("rows", f"{len(errors):,} of the {len(rows):,} returns were refused: none was saved")
+        error.errors = errors
+        raise error
+    return created
