@@ -4,7 +4,10 @@
     commissioner import ocds PATH|-           import OCDS (files, folders, stdin)
     commissioner import register CSV --buyer NAME
     commissioner export ocds|csv [PATH]       standard output by default
-    commissioner createuser USERNAME --org SLUG --role admin
+    commissioner createuser USERNAME --org SLUG --role admin   (or --provider ID for a provider user)
+    commissioner performance export [PATH] --org SLUG   KPIs and results as OCDS (metrics extension)
+    commissioner performance import PATH --as USERNAME
+    commissioner remind [--today YYYY-MM-DD]  reminders and emails for returns, assessments, decisions
     commissioner demo                         migrate, load the sample data, serve
     commissioner serve                        gunicorn on 127.0.0.1:8000
 
@@ -27,7 +30,8 @@ def main(argv=None):
         return 0
     command, rest = argv[0], argv[1:]
     aliases = {"import": "commissioner_import", "export": "commissioner_export", "demo": "commissioner_demo",
-               "serve": "commissioner_serve", "createuser": "commissioner_createuser"}
+               "serve": "commissioner_serve", "createuser": "commissioner_createuser",
+               "performance": "commissioner_performance", "remind": "commissioner_remind"}
     try:
         execute_from_command_line(["commissioner", aliases.get(command, command), *rest])
     except BrokenPipeError:

@@ -162,6 +162,12 @@ def council_contracts(org):
     return Contract.objects.filter(owner=org)
 
 
+def has_synthetic(org):
+    """Does any KPI, result or assessment of the council's contracts come from the demo's generator?"""
+    return (Kpi.objects.filter(contract__owner=org, synthetic=True).exists()
+            or Assessment.objects.filter(contract__owner=org, synthetic=True).exists())
+
+
 @dataclass
 class Breach:
     contract: Contract

@@ -275,7 +275,8 @@ def compliance(request, slug):
     org = _org(request, slug)
     breaches = queries.compliance(org)
     return render(request, "performance/compliance.html", {
-        "org": org, "breaches": breaches, "breadcrumbs": [HOME, PERFORMANCE], "today": date.today()})
+        "org": org, "breaches": breaches, "breadcrumbs": [HOME, PERFORMANCE], "today": date.today(),
+        "synthetic": queries.has_synthetic(org)})
 
 
 @login_required
@@ -294,7 +295,7 @@ def opportunities(request, slug):
     org = _org(request, slug)
     return render(request, "performance/opportunities.html", {
         "org": org, "rows": queries.opportunities(org), "settings": queries.value_test_settings(),
-        "breadcrumbs": [HOME, PERFORMANCE]})
+        "breadcrumbs": [HOME, PERFORMANCE], "synthetic": queries.has_synthetic(org)})
 
 
 @login_required
