@@ -306,3 +306,21 @@ def test_createuser_makes_a_provider_user_and_the_register_links_to_performance(
         f"/contracts/{page_contract.ocid}/").content.decode()
     assert f"/performance/contracts/{page_contract.ocid}/" not in client_for(users, "anonymous").get(
         "/contracts/").content.decode()
+
+
+def test_only_a_superuser_or_the_cli_links_a_user_to_a_provider(users, page_contract, provider_user):
+    provider = page_contract.contract_suppliers.first().supplier.provider
+    with pytest.raises(PermissionDenied):
+        services.link_provider_user(actor=users["admin"], user=provider_user, provider=provider)
+    assert services.link_provider_user(actor=users["superuser"], user=provider_user, provider=provider)
+
+
+def test_an_ended_contract_is_assessed_on_termination_not_every_year(users):
+    c = contract(users, value=1_000_000, start=date(2023, 4, 1), end=date(2026, 3, 31))
+    Contract.objects.filter(pk=c.pk).update(status="contract")
+    due = {b.contract.pk: b.detail for b in queries.compliance(users["merton"], today=TODAY)}
+    assert "on termination" in due[c.pk]
+    services.record_assessment(actor=users["admin"], contract=c, period_start=date(2025, 4, 1),
+                               period_end=date(2026, 3, 31), rating="other", kind="termination",
+                               reason="no KPIs were set", assessed_on=date(2026, 4, 15))
+    assert c.pk not in {b.contract.pk for b in queries.compliance(users["merton"], today=TODAY)}

@@ -146,7 +146,29 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email (reminders). COMMISSIONER_EMAIL_BACKEND: console (the default: printed on standard output), file
+# (one file per message under var/mail/), smtp (EMAIL_HOST, EMAIL_PORT, ...), locmem, dummy, or a backend's
+# dotted path.
+_EMAIL_BACKENDS = {name: f"django.core.mail.backends.{name}.EmailBackend"
+                   for name in ("console", "smtp", "locmem", "dummy")} | {
+    "file": "django.core.mail.backends.filebased.EmailBackend"}
+_EMAIL_BACKEND = os.environ.get("COMMISSIONER_EMAIL_BACKEND", "") or "console"
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_EMAIL_BACKEND, _EMAIL_BACKEND)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Commissioner <commissioner@localhost>")
+
+# Reminders (`commissioner remind`): a return is overdue this many days after its period ends; periods
+# that ended more than the look-back ago are not reminded of; recommissioning decisions are reminded of
+# this many days ahead. Links in emails start with REMINDER_BASE_URL.
+REMINDER_RETURN_OVERDUE_DAYS = int(os.environ.get("REMINDER_RETURN_OVERDUE_DAYS", "30"))
+REMINDER_LOOKBACK_DAYS = int(os.environ.get("REMINDER_LOOKBACK_DAYS", "365"))
+REMINDER_DECISION_DAYS = int(os.environ.get("REMINDER_DECISION_DAYS", "90"))
+REMINDER_BASE_URL = os.environ.get("REMINDER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

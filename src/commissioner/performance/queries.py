@@ -103,7 +103,8 @@ def contract_performance(contract, today=None):
         events=list(contract.events.order_by("date", "id")), exemption=exemption,
         kpis_required=procurement.kpis_required(contract.value, exempt=exemption is not None), act_kpis=act_kpis,
         assessment_due=_assessment_due(contract, max((a.assessed_on for a in current), default=None), today),
-        synthetic=any(k.synthetic for k in kpis) or any(r.synthetic for v in views for r in v.returns))
+        synthetic=(any(k.synthetic for k in kpis) or any(r.synthetic for v in views for r in v.returns + v.history)
+                   or any(a.synthetic for a in assessments)))
     out.flags = contract_flags(contract, views, out.events, out.changes, today)
     return out
 
@@ -120,7 +121,10 @@ def _exemption(contract):
 def _assessment_due(contract, last, today, terminated_assessed=False):
     if contract.status not in (*LIVE, Status.TERMINATED):
         return None
-    terminated_on = contract.end_date if contract.status == Status.TERMINATED else None
+    # A contract that has ended (terminated, or past its end date) is assessed once on termination,
+    # not every 12 months.
+    ended = contract.status == Status.TERMINATED or (contract.end_date is not None and contract.end_date < today)
+    terminated_on = contract.end_date if ended else None
     if terminated_on and last and last >= terminated_on:
         terminated_assessed = True
     return procurement.assessment_due(start=contract.start_date, last_assessed=last, today=today,

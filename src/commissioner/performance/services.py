@@ -417,6 +417,10 @@ def retire_event(*, actor, event):
 
 @atomic
 def link_provider_user(*, actor, user, provider):
+    """Let ``user`` act for ``provider`` (its contracts with every council): superusers, or the CLI
+    (actor None), only."""
+    if actor is not None and not (actor.is_authenticated and actor.is_superuser):
+        raise PermissionDenied("only a superuser can link a user to a provider")
     link, _ = ProviderUser.objects.update_or_create(user=user, defaults={"provider": provider})
     audit(actor=actor, action="linked", obj=link, after={"user": user.get_username(), "provider": provider.pk})
     return link

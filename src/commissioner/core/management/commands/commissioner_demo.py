@@ -1,4 +1,5 @@
-"""Set up the demo (idempotent) and serve it: migrate, load the real sample, demo users, gunicorn."""
+"""Set up the demo (idempotent) and serve it: migrate, load the real sample, demo users, synthetic
+performance data (see performance.synthetic) and a provider user, gunicorn."""
 
 import os
 
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 DEMO_PASSWORD = "demo-password-change-me"
 DEMO_COUNCIL = "DNC"  # City of Doncaster Council: the council with most contracts in the sample
+DEMO_PROVIDER = "demo-provider"
 SAMPLES = ["cf_englishdata_release_package.json", "cf_search_page_2025-01-20_to_2025-01-23.json"]
 
 
@@ -30,6 +32,7 @@ class Command(BaseCommand):
             for line in list(summary.lines())[:2]:
                 self.stdout.write("  " + line)
         users = self._users()
+        users += self._performance()
         self.stdout.write("")
         self.stdout.write(f"Commissioner is running at http://{bind}/")
         for username, role in users:
@@ -59,3 +62,36 @@ class Command(BaseCommand):
                             role=role or "viewer", is_superuser=superuser)
             out.append((username, label))
         return out
+
+    def _performance(self):
+        """Synthetic performance data (made once; labelled synthetic everywhere) and a provider user."""
+        from django.contrib.auth import get_user_model
+        from django.db.models import Count
+
+        from commissioner.orgs.services import create_user
+        from commissioner.performance import synthetic
+        from commissioner.performance.models import ProviderUser
+        from commissioner.performance.services import link_provider_user
+        from commissioner.register.models import Contract
+
+        counts = synthetic.generate()
+        if counts["contracts"]:
+            self.stdout.write(f"Made synthetic performance data as at {synthetic.data_today():%d %B %Y} (seed "
+                              f"{synthetic.DEFAULT_SEED}): {counts['kpis']} KPIs, {counts['returns']} returns and "
+                              f"{counts['assessments']} assessments for {counts['contracts']} contracts")
+        User = get_user_model()
+        user = User.objects.filter(username=DEMO_PROVIDER).first()
+        link = ProviderUser.objects.select_related("provider").filter(user=user).first() if user else None
+        if link is None:
+            # The provider of the demo council's contract with most returns (any council's if it has none).
+            with_kpis = Contract.objects.filter(kpis__isnull=False, contract_suppliers__isnull=False).annotate(
+                n=Count("kpis__returns", distinct=True)).order_by("-n", "ocid")
+            contract = with_kpis.filter(owner__la_code=DEMO_COUNCIL).first() or with_kpis.first()
+            if contract is None:
+                return []
+            provider = contract.contract_suppliers.order_by("id").first().supplier.provider
+            if user is None:
+                user = create_user(username=DEMO_PROVIDER, password=DEMO_PASSWORD,
+                                   email=f"{DEMO_PROVIDER}@example.org")
+            link = link_provider_user(actor=None, user=user, provider=provider)
+        return [(DEMO_PROVIDER, f"provider user for {link.provider.name}: sees and submits its returns")]
