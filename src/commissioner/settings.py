@@ -183,3 +183,12 @@ API_MAX_PAGE_SIZE = 500
 # Any single amount above this is rejected as absurd (GBP 1 trillion).
 MAX_AMOUNT = 10**12
 SITE_NAME = "Commissioner"
+
+# Contract performance (docs/methods.md). Forward plan: (minimum value, months before the end a
+# recommissioning decision is needed), the row with the largest minimum at or below the value applies.
+FORWARD_PLAN_LEAD_TIMES = ((0, 6), (100_000, 9), (1_000_000, 12), (5_000_000, 18))
+# Value tests: periods in a row below target; months ahead for break/extension/end decisions; fewest
+# comparable contracts for a unit-price comparison; years without a change or review; the share of
+# the council's spend in a category with one supplier that counts as dependence.
+VALUE_TEST_SETTINGS = {"misses": 2, "decision_months": 6, "min_comparables": 3, "stale_years": 3,
+                       "dependency_share": 0.5}
