@@ -324,3 +324,18 @@ def test_an_ended_contract_is_assessed_on_termination_not_every_year(users):
                                period_end=date(2026, 3, 31), rating="other", kind="termination",
                                reason="no KPIs were set", assessed_on=date(2026, 4, 15))
     assert c.pk not in {b.contract.pk for b in queries.compliance(users["merton"], today=TODAY)}
+
+
+def test_retiring_a_kpi_or_event_keeps_it_and_is_for_editors(users, page_contract):
+    k = page_contract.kpis.get()
+    e = services.record_event(actor=users["admin"], contract=page_contract, kind="break", day=date(2026, 9, 30))
+    for kind, pk in (("kpis", k.pk), ("events", e.pk)):
+        url = f"/performance/contracts/{page_contract.ocid}/{kind}/{pk}/retire/"
+        assert client_for(users, "viewer").post(url).status_code == 403
+        assert client_for(users, "other").post(url).status_code == 404
+        assert client_for(users, "commissioner").get(url).status_code == 405
+        assert client_for(users, "commissioner").post(url).status_code == 302
+    k.refresh_from_db()
+    e.refresh_from_db()
+    assert not k.is_active and not e.is_active and k.returns.count() == 1
+    assert AuditEvent.objects.filter(action="retired", model="performance.Kpi", object_pk=str(k.pk)).exists()

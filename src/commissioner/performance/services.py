@@ -154,16 +154,21 @@ def update_kpi(*, actor, kpi, data):
     return kpi
 
 
+def _retire(actor, obj, fields, what):
+    """Retire a KPI or an event (never deleted): it stays in the history, marked inactive."""
+    contract = obj.contract
+    _require(tenancy.can_edit(actor, contract.owner_id), actor, what, contract)
+    before = snapshot(obj, fields)
+    obj.is_active = False
+    obj.save()
+    audit(actor=actor, organisation=contract.owner, action="retired", obj=obj, before=before,
+          after=snapshot(obj, fields))
+    return obj
+
+
 @atomic
 def retire_kpi(*, actor, kpi):
-    contract = kpi.contract
-    _require(tenancy.can_edit(actor, contract.owner_id), actor, "retire KPIs", contract)
-    before = snapshot(kpi, KPI_FIELDS)
-    kpi.is_active = False
-    kpi.save(update_fields=["is_active", "updated_at"])
-    audit(actor=actor, organisation=contract.owner, action="retired", obj=kpi, before=before,
-          after=snapshot(kpi, KPI_FIELDS))
-    return kpi
+    return _retire(actor, kpi, KPI_FIELDS, "retire KPIs")
 
 
 # Returns ------------------------------------------------------------------------------------------
@@ -404,13 +409,7 @@ def record_event(*, actor, contract, kind, day, extension_months=None, notice_da
 
 @atomic
 def retire_event(*, actor, event):
-    contract = event.contract
-    _require(tenancy.can_edit(actor, contract.owner_id), actor, "retire events", contract)
-    before = snapshot(event, EVENT_FIELDS)
-    event.is_active = False
-    event.save(update_fields=["is_active"])
-    audit(actor=actor, organisation=contract.owner, action="retired", obj=event, before=before,
-          after=snapshot(event, EVENT_FIELDS))
+    return _retire(actor, event, EVENT_FIELDS, "retire events")
 
 
 # Provider users ---------------------------------------------------------------------------------

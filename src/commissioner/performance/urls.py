@@ -18,5 +18,6 @@ urlpatterns = [
     path("performance/contracts/<path:ocid>/changes/new/", views.change_new, name="performance-change-new"),
     path("performance/contracts/<path:ocid>/events/new/", views.event_new, name="performance-event-new"),
     path("performance/contracts/<path:ocid>/exemption/", views.exemption, name="performance-exemption"),
+    path("performance/contracts/<path:ocid>/<str:kind>/<int:pk>/retire/", views.retire, name="performance-retire"),
     path("performance/contracts/<path:ocid>/", views.contract_page, name="performance-contract"),
 ]

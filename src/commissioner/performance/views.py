@@ -238,6 +238,23 @@ def exemption(request, ocid):
                             "concessions, light-touch contracts and private utilities.")
 
 
+@login_required
+@require_http_methods(["POST"])
+def retire(request, ocid, kind, pk):
+    """Retire a KPI or an event (POST from the contract page; nothing is deleted)."""
+    contract = _contract(request, ocid)
+    _editor(request, contract)
+    if kind == "kpis":
+        obj = get_object_or_404(contract.kpis, pk=pk, is_active=True)
+        services.retire_kpi(actor=request.user, kpi=obj)
+        messages.success(request, f"KPI '{obj.name}' retired: its results stay in the history")
+    else:
+        obj = get_object_or_404(contract.events, pk=pk, is_active=True)
+        services.retire_event(actor=request.user, event=obj)
+        messages.success(request, f"{obj.get_kind_display()} on {obj.date:%d %b %Y} withdrawn")
+    return redirect(_page_url(contract))
+
+
 # Council-wide pages --------------------------------------------------------------------------------
 
 def _organisations(user):
