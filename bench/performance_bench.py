@@ -378,6 +378,13 @@ def generate(args, today):
     with transaction.atomic():
         KpiReturn.objects.bulk_create(fixed, batch_size=BATCH)
         Assessment.objects.bulk_create(assessments, batch_size=BATCH)
+        # Kpi.trailing_misses, as services keep it when results come in one by one.
+        results = {}
+        for kpi_id, cls in KpiReturn.objects.filter(is_current=True).order_by("kpi_id", "period_start").values_list(
+                "kpi_id", "classification"):
+            results.setdefault(kpi_id, []).append(cls)
+        Kpi.objects.bulk_update([Kpi(pk=kpi_id, trailing_misses=perf.trailing_misses(classes))
+                                 for kpi_id, classes in results.items()], ["trailing_misses"], batch_size=BATCH)
     counts["returns"] = n_returns + len(fixed)
     counts["corrected returns"] = len(fixed)
     counts["assessments"] = len(assessments)

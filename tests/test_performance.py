@@ -339,3 +339,37 @@ def test_retiring_a_kpi_or_event_keeps_it_and_is_for_editors(users, page_contrac
     e.refresh_from_db()
     assert not k.is_active and not e.is_active and k.returns.count() == 1
     assert AuditEvent.objects.filter(action="retired", model="performance.Kpi", object_pk=str(k.pk)).exists()
+
+
+def test_trailing_misses_counted_by_the_database_equal_the_pure_rule(users):
+    from commissioner.methods import performance as perf
+
+    c = contract(users, value=1_000_000, start=date(2023, 4, 1))
+    Contract.objects.filter(pk=c.pk).update(status="contract")
+    sequences = {"ok then two misses": ["96", "80", "70"], "miss then ok": ["80", "96"], "all misses": ["80", "60"],
+                 "none": [], "slightly below ends a run": ["80", "94"]}
+    expected = {}
+    for name, values in sequences.items():
+        k = kpi(users, c, name=name)
+        rets = [services.submit_return(actor=users["admin"], kpi=k, day=date(2023, 5 + 3 * i, 1), value=v)
+                for i, v in enumerate(values)]
+        expected[name] = perf.trailing_misses([r.classification for r in rets])
+    assert expected == {"ok then two misses": 2, "miss then ok": 0, "all misses": 2, "none": 0,
+                        "slightly below ends a run": 0}
+    assert {k.name: k.trailing_misses for k in c.kpis.all()} == expected
+    assert queries._trailing_misses(users["merton"])[c.pk] == 2
+    # A correction counts as the period's result: correcting the last miss ends the run.
+    last = KpiReturn.objects.get(kpi__name="ok then two misses", value=70)
+    services.correct_return(actor=users["admin"], ret=last, value="99", reason="late data")
+    services.update_kpi(actor=users["admin"], kpi=c.kpis.get(name="all misses"),  # a lower target: both met
+                        data={"name": "all misses", "unit": "%", "target": "50", "direction": "higher"})
+    assert queries._trailing_misses(users["merton"]).get(c.pk, 0) == 0
+
+
+def test_median_of_the_others_equals_the_pure_median():
+    from commissioner.methods import performance as perf
+
+    for values in ([1, 2, 3, 4], [5, 5, 9], [Decimal("1.5"), 2, 7, 8, 20], [3, 3]):
+        s = sorted(values)
+        for i in range(len(s)):
+            assert queries._median_without(s, i) == perf.median(s[:i] + s[i + 1:])

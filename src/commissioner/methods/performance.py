@@ -4,6 +4,7 @@ See docs/methods.md, "KPI results, ratings, forward plan and value tests", for t
 """
 
 import calendar
+import functools
 import itertools
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -62,6 +63,7 @@ def number_text(value: Decimal) -> str:
     return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
 
 
+@functools.lru_cache(maxsize=4096)  # pure; council-wide pages ask the same few dates thousands of times
 def add_months(day: date, months: int) -> date:
     """The same day `months` calendar months later (or earlier, if negative), clamped to the month's last day.
 
@@ -252,6 +254,7 @@ def value_test_flags(
     last_change_or_review: date | None,
     supplier_share=None,
     settings=None,
+    comparable_median=None,
 ) -> list[ValueFlag]:
     """The value-for-money flags that fire for one contract, in a fixed order.
 
@@ -259,6 +262,8 @@ def value_test_flags(
     falls between today and `decision_months` months ahead. price_above_median: the unit price is above the
     median of at least `min_comparables` comparable prices. stale: no change or review in the last
     `stale_years` years. dependency: the supplier's share is `dependency_share` or more.
+    ``comparable_median``, when given, is median(comparable_unit_prices) worked out by the caller (once
+    for many contracts).
     """
     config = _settings(settings)
     flags = []
@@ -279,7 +284,7 @@ def value_test_flags(
     if unit_price is not None:
         price = to_decimal(unit_price, "unit_price")
         comparables = [p for p in comparable_unit_prices if p is not None]
-        middle = median(comparables)
+        middle = median(comparables) if comparable_median is None else to_decimal(comparable_median, "median")
         if middle is not None and len(comparables) >= config["min_comparables"] and price > middle:
             above = f" ({percent_text((price - middle) * 100 / middle)}% higher)" if middle > 0 else ""
             flag(

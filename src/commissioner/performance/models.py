@@ -37,6 +37,8 @@ class Kpi(models.Model):
     weight = models.DecimalField(max_digits=8, decimal_places=2, default=1)
     is_act_kpi = models.BooleanField("Procurement Act KPI", default=False)
     is_active = models.BooleanField(default=True)
+    trailing_misses = models.PositiveIntegerField(
+        default=0, editable=False, help_text="current results below target in a row at the end (kept by services)")
     synthetic = models.BooleanField(default=False, help_text="made by the demo's generator, not real")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -9,9 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 
 from commissioner.methods import performance as perf
 from commissioner.methods import procurement
@@ -160,7 +161,9 @@ def contract_flags(contract, views, events, changes, today):
                                  last_change_or_review=last, settings=value_test_settings())
 
 
-# Council-wide pages --------------------------------------------------------------------------------
+# Council-wide pages ---------------------------------------------------------------------------------
+# These read every live contract of a council at once, so they read plain rows (values), join on the
+# council rather than pass thousands of ids, and leave to the database what it counts faster.
 
 def council_contracts(org):
     return Contract.objects.filter(owner=org)
@@ -172,9 +175,21 @@ def has_synthetic(org):
             or Assessment.objects.filter(contract__owner=org, synthetic=True).exists())
 
 
+class Row(SimpleNamespace):
+    """A contract as a plain row (what the council pages show of it)."""
+
+    @property
+    def pk(self):
+        return self.id
+
+
+def _rows(qs, *fields):
+    return [Row(**d) for d in qs.values(*fields)]
+
+
 @dataclass
 class Breach:
-    contract: Contract
+    contract: Row
     rule: str
     detail: str
 
@@ -182,18 +197,15 @@ class Breach:
 def compliance(org, today=None):
     """Every breach of the Procurement Act rules across the council's contracts."""
     today = today or date.today()
-    contracts = list(council_contracts(org).filter(
-        Q(status__in=(*LIVE, Status.TERMINATED))).select_related("act_exemption").only(
-        "id", "ocid", "title", "value", "status", "start_date", "end_date", "owner_id", "act_exemption__kind"))
-    ids = [c.id for c in contracts]
-    act = dict(Kpi.objects.filter(contract_id__in=ids, is_active=True, is_act_kpi=True).values("contract_id")
+    contracts = _rows(council_contracts(org).filter(status__in=(*LIVE, Status.TERMINATED)).order_by("title", "id"),
+                      "id", "ocid", "title", "value", "status", "start_date", "end_date", "act_exemption__kind")
+    act = dict(Kpi.objects.filter(contract__owner=org, is_active=True, is_act_kpi=True).values("contract_id")
                .annotate(n=Count("id")).values_list("contract_id", "n"))
-    last = dict(Assessment.objects.filter(contract_id__in=ids, is_current=True).values("contract_id")
+    last = dict(Assessment.objects.filter(contract__owner=org, is_current=True).values("contract_id")
                 .annotate(last=Max("assessed_on")).values_list("contract_id", "last"))
     out = []
     for c in contracts:
-        exempt = _exemption(c) is not None
-        required = procurement.kpis_required(c.value, exempt=exempt)
+        required = procurement.kpis_required(c.value, exempt=bool(c.act_exemption__kind))
         if required and c.status in LIVE and act.get(c.id, 0) < required:
             out.append(Breach(c, "s.52 KPIs", f"worth £{c.value:,.0f}: {act.get(c.id, 0)} of the {required} "
                                               "Procurement Act KPIs required"))
@@ -205,7 +217,7 @@ def compliance(org, today=None):
 
 @dataclass
 class PlanItem:
-    contract: Contract
+    contract: Row
     decision: date
     end: date
     why: str
@@ -216,66 +228,79 @@ def forward_plan(org, today=None, months=18):
     """Contracts needing a recommissioning decision in the next ``months``, by decision date."""
     today = today or date.today()
     horizon = perf.add_months(today, months)
-    contracts = list(council_contracts(org).filter(status__in=LIVE, end_date__gte=today).only(
-        "id", "ocid", "title", "value", "end_date", "start_date", "owner_id"))
-    events = _events_by_contract([c.id for c in contracts])
-    changes = defaultdict(Decimal)
-    for cid, v in ContractChange.objects.filter(contract_id__in=[c.id for c in contracts]).values_list(
-            "contract_id", "value_change"):
-        changes[cid] += v
+    lead = lead_times()
+    contracts = _rows(council_contracts(org).filter(status__in=LIVE, end_date__gte=today),
+                      "id", "ocid", "title", "value", "start_date", "end_date")
+    breaks = dict(ContractEvent.objects.filter(contract__owner=org, is_active=True, kind=ContractEvent.Kind.BREAK,
+                                               date__gte=today).values("contract_id").annotate(first=Min("date"))
+                  .values_list("contract_id", "first"))
+    changes = dict(ContractChange.objects.filter(contract__owner=org).values("contract_id")
+                   .annotate(total=Sum("value_change")).values_list("contract_id", "total"))
     items = []
     for c in contracts:
-        breaks = [e.date for e in events[c.id] if e.kind == ContractEvent.Kind.BREAK and e.date >= today]
-        end = min([c.end_date, *breaks])
-        value = (c.value or Decimal(0)) + changes[c.id]
-        lead = perf.lead_time_months(value, lead_times())
-        decision = perf.decision_date(end_date=c.end_date, value=value, lead_times=lead_times(),
-                                      break_date=min(breaks) if breaks else None)
+        first_break = breaks.get(c.id)
+        value = (c.value or Decimal(0)) + (changes.get(c.id) or 0)
+        decision = perf.decision_date(end_date=c.end_date, value=value, lead_times=lead, break_date=first_break)
         if decision <= horizon:
-            why = "break clause" if end != c.end_date else "end of the contract"
-            items.append(PlanItem(c, decision, end, why, lead))
+            early = first_break is not None and first_break < c.end_date
+            items.append(PlanItem(c, decision, first_break if early else c.end_date,
+                                  "break clause" if early else "end of the contract", perf.lead_time_months(value, lead)))
     items.sort(key=lambda i: (i.decision, i.contract.ocid))
     return items
+
+
+def _trailing_misses(org):
+    """{contract id: the most results below target in a row at the end, over its active KPIs}
+    (Kpi.trailing_misses, kept by services)."""
+    out = {}
+    for cid, n in Kpi.objects.filter(contract__owner=org, contract__status__in=LIVE, is_active=True,
+                                     trailing_misses__gt=0).values_list("contract_id", "trailing_misses"):
+        out[cid] = max(out.get(cid, 0), n)
+    return out
 
 
 def opportunities(org, today=None):
     """[(contract, flags)] for the council's live contracts with at least one value-test flag."""
     today = today or date.today()
     cfg = value_test_settings()
-    contracts = list(council_contracts(org).filter(status__in=LIVE).only(
-        "id", "ocid", "title", "value", "start_date", "end_date", "review_date", "cpv_division", "owner_id"))
-    ids = [c.id for c in contracts]
-    events = _events_by_contract(ids)
-    changes = defaultdict(list)
-    for ch in ContractChange.objects.filter(contract_id__in=ids).order_by("changed_on"):
-        changes[ch.contract_id].append(ch)
-    kpis = defaultdict(list)
-    for k in Kpi.objects.filter(contract_id__in=ids, is_active=True):
-        kpis[k.contract_id].append(k)
-    rets = defaultdict(list)
-    for r in KpiReturn.objects.filter(kpi__contract_id__in=ids, kpi__is_active=True, is_current=True).order_by(
-            "period_start").values("kpi_id", "classification"):
-        rets[r["kpi_id"]].append(r["classification"])
+    contracts = _rows(council_contracts(org).filter(status__in=LIVE).order_by("title", "id"),
+                      "id", "ocid", "title", "start_date", "end_date", "review_date", "cpv_division")
+    upcoming, reviews = defaultdict(list), defaultdict(list)
+    for cid, kind, day, label in _event_rows(org, today):
+        if kind == ContractEvent.Kind.REVIEW:
+            reviews[cid].append(day)
+        else:
+            upcoming[cid].append((day, label))
+    changed = dict(ContractChange.objects.filter(contract__owner=org).values("contract_id")
+                   .annotate(last=Max("changed_on")).values_list("contract_id", "last"))
+    misses = _trailing_misses(org)
     shares = _supplier_shares(org)
-    unit_prices = _unit_prices(ids)
+    prices = _unit_prices(org, cfg)
     out = []
     for c in contracts:
-        views = [KpiView(k, [], [], None, perf.trailing_misses(rets[k.id])) for k in kpis[c.id]]
-        flags = contract_flags(c, views, events[c.id], changes[c.id], today)
-        price = unit_prices.get(c.id)
-        if price is not None:
-            flags += [f for f in perf.value_test_flags(
-                today=today, trailing_misses=0, upcoming_decisions=[], unit_price=price[0],
-                comparable_unit_prices=price[1], last_change_or_review=today, settings=cfg)
-                if f.code == "price_above_median"]
-        share = shares.get(c.cpv_division, {}).get(c.id)
-        if share is not None:
-            flags += [f for f in perf.value_test_flags(
-                today=today, trailing_misses=0, upcoming_decisions=[], last_change_or_review=today,
-                supplier_share=share, settings=cfg) if f.code == "dependency"]
+        decisions = sorted(upcoming[c.id] + ([(c.end_date, "end of the contract")]
+                                             if c.end_date and c.end_date >= today else []))
+        last = max([d for d in (changed.get(c.id), c.review_date, c.start_date, *reviews[c.id])
+                    if d is not None and d <= today], default=None)
+        price, comparables, middle = prices.get(c.id, (None, (), None))
+        flags = perf.value_test_flags(
+            today=today, trailing_misses=misses.get(c.id, 0), upcoming_decisions=decisions, unit_price=price,
+            comparable_unit_prices=comparables, comparable_median=middle, last_change_or_review=last,
+            supplier_share=shares.get(c.cpv_division, {}).get(c.id), settings=cfg)
         if flags:
             out.append((c, flags))
     return out
+
+
+def _event_rows(org, today):
+    """(contract id, kind, date, what) of the council's active events that matter to the value tests:
+    reviews already held and break, extension and notice dates ahead."""
+    labels = dict(ContractEvent.Kind.choices)
+    rows = ContractEvent.objects.filter(contract__owner=org, is_active=True).filter(
+        Q(kind=ContractEvent.Kind.REVIEW, date__lte=today)
+        | Q(kind__in=(ContractEvent.Kind.BREAK, ContractEvent.Kind.EXTENSION, ContractEvent.Kind.NOTICE),
+            date__gte=today)).values_list("contract_id", "kind", "date")
+    return [(cid, kind, day, labels[kind].lower()) for cid, kind, day in rows]
 
 
 def _supplier_shares(org):
@@ -300,22 +325,41 @@ def _supplier_shares(org):
     return out
 
 
-def _unit_prices(contract_ids):
-    """{contract id: (its unit price, [unit prices of comparable contracts])}: the latest unit-cost KPI
-    (unit starting with '£ per') of each contract, compared within the same CPV division and unit
-    across the register."""
-    unit_kpis = Kpi.objects.filter(is_active=True, unit__istartswith="£ per").select_related("contract")
+def _unit_prices(org, cfg):
+    """{contract id: (its unit price, the unit prices of comparable contracts)} for the council's contracts
+    whose latest unit-cost result (a KPI whose unit starts with '£ per') is above the median of the other
+    contracts of the same CPV division and unit across the register; the flag itself is
+    methods.performance.value_test_flags'."""
     latest = {}
-    for r in KpiReturn.objects.filter(kpi__in=unit_kpis, is_current=True).order_by("period_start").values(
-            "kpi_id", "value", "kpi__contract_id", "kpi__unit", "kpi__contract__cpv_division"):
-        latest[r["kpi__contract_id"], r["kpi__unit"].lower()] = (r["value"], r["kpi__contract__cpv_division"])
+    newest = (KpiReturn.objects.filter(kpi=OuterRef("pk"), is_current=True).order_by("-period_start")
+              .values("value")[:1])
+    divisions = council_contracts(org).filter(status__in=LIVE).values("cpv_division")
+    for cid, unit, div, owner, value in (
+            Kpi.objects.filter(is_active=True, unit__istartswith="£ per", contract__cpv_division__in=divisions)
+            .annotate(latest=Subquery(newest)).exclude(latest=None).order_by("id")
+            .values_list("contract_id", "unit", "contract__cpv_division", "contract__owner_id", "latest")):
+        latest[cid, unit.lower()] = (value, div, owner)
     groups = defaultdict(list)
-    for (cid, unit), (value, div) in latest.items():
-        groups[div, unit].append((cid, value))
+    for (cid, unit), (value, div, owner) in latest.items():
+        groups[div, unit].append((value, cid, owner))
     out = {}
-    wanted = set(contract_ids)
     for members in groups.values():
-        for cid, value in members:
-            if cid in wanted:
-                out[cid] = (value, [v for other, v in members if other != cid])
+        if len(members) <= cfg["min_comparables"]:
+            continue
+        members.sort(key=lambda m: m[0])
+        values = [m[0] for m in members]
+        for i, (value, cid, owner) in enumerate(members):
+            middle = _median_without(values, i)
+            if owner == org.pk and value > middle:
+                out[cid] = (value, values[:i] + values[i + 1:], middle)
     return out
+
+
+def _median_without(sorted_values, i):
+    """The median of ``sorted_values`` without the one at ``i`` (as methods.performance.median)."""
+    n = len(sorted_values) - 1
+
+    def at(k):
+        return sorted_values[k if k < i else k + 1]
+
+    return at(n // 2) if n % 2 else (at(n // 2 - 1) + at(n // 2)) / 2

@@ -149,6 +149,7 @@ def update_kpi(*, actor, kpi, data):
         cls = classify_return(kpi, ret.value)
         if cls != ret.classification:
             KpiReturn.objects.filter(pk=ret.pk).update(classification=cls)
+    _count_misses(kpi)
     audit(actor=actor, organisation=contract.owner, action="updated", obj=kpi, before=before,
           after=snapshot(kpi, KPI_FIELDS))
     return kpi
@@ -217,6 +218,7 @@ def submit_return(*, actor, kpi, day, value, evidence="", source=KpiReturn.Sourc
                                            source=source, submitted_by=_user(actor), synthetic=synthetic)
     except IntegrityError:  # the same return submitted twice at once
         raise PerformanceError("period", "a return for this period was submitted at the same time") from None
+    _count_misses(kpi)
     audit(actor=actor, organisation=contract.owner, action="created", obj=ret, after=snapshot(ret, RETURN_FIELDS))
     return ret
 
@@ -241,9 +243,19 @@ def correct_return(*, actor, ret, value, evidence=None, reason):
         classification=classify_return(kpi, value), evidence=ret.evidence if evidence is None else str(evidence)[:5000],
         source=ret.source, submitted_by=_user(actor), supersedes=ret, correction_reason=reason[:500],
         synthetic=ret.synthetic)
+    _count_misses(kpi)
     audit(actor=actor, organisation=contract.owner, action="corrected", obj=new, before=before,
           after=snapshot(new, RETURN_FIELDS))
     return new
+
+
+def _count_misses(kpi):
+    """Keep Kpi.trailing_misses (read by the council-wide value tests) equal to the rule on its results."""
+    results = kpi.returns.filter(is_current=True).order_by("period_start").values_list("classification", flat=True)
+    n = perf.trailing_misses(list(results))
+    if n != kpi.trailing_misses:
+        Kpi.objects.filter(pk=kpi.pk).update(trailing_misses=n)
+        kpi.trailing_misses = n
 
 
 def _user(actor):

@@ -9,6 +9,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -279,6 +280,16 @@ def overview(request):
         "breadcrumbs": [HOME]})
 
 
+PAGE_SIZE = 100
+
+
+def _paged(request, rows):
+    """A page of a council-wide list: page_obj, page_range and the total."""
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {"page_obj": page, "total": len(rows),
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)}
+
+
 def _org(request, slug):
     org = get_object_or_404(Organisation, slug=slug)
     if not (request.user.is_superuser or org.pk in tenancy.member_org_ids(request.user)):
@@ -290,20 +301,18 @@ def _org(request, slug):
 @require_safe
 def compliance(request, slug):
     org = _org(request, slug)
-    breaches = queries.compliance(org)
     return render(request, "performance/compliance.html", {
-        "org": org, "breaches": breaches, "breadcrumbs": [HOME, PERFORMANCE], "today": date.today(),
-        "synthetic": queries.has_synthetic(org)})
+        "org": org, **_paged(request, queries.compliance(org)), "breadcrumbs": [HOME, PERFORMANCE],
+        "today": date.today(), "synthetic": queries.has_synthetic(org)})
 
 
 @login_required
 @require_safe
 def forward_plan(request, slug):
     org = _org(request, slug)
-    items = queries.forward_plan(org)
     return render(request, "performance/forward_plan.html", {
-        "org": org, "items": items, "lead_times": queries.lead_times(), "breadcrumbs": [HOME, PERFORMANCE],
-        "today": date.today()})
+        "org": org, **_paged(request, queries.forward_plan(org)), "lead_times": queries.lead_times(),
+        "breadcrumbs": [HOME, PERFORMANCE], "today": date.today()})
 
 
 @login_required
@@ -311,7 +320,7 @@ def forward_plan(request, slug):
 def opportunities(request, slug):
     org = _org(request, slug)
     return render(request, "performance/opportunities.html", {
-        "org": org, "rows": queries.opportunities(org), "settings": queries.value_test_settings(),
+        "org": org, **_paged(request, queries.opportunities(org)), "settings": queries.value_test_settings(),
         "breadcrumbs": [HOME, PERFORMANCE], "synthetic": queries.has_synthetic(org)})
 
 

@@ -124,7 +124,7 @@ def assessments_due(today, editors):
     out = []
     for org in Organisation.objects.filter(pk__in=list(editors)).order_by("name"):
         breaches = [b for b in queries.compliance(org, today) if b.rule == "s.71 assessment"]
-        last = dict(Assessment.objects.filter(contract__in=[b.contract.pk for b in breaches], is_current=True)
+        last = dict(Assessment.objects.filter(contract__in=[b.contract.id for b in breaches], is_current=True)
                     .values("contract_id").annotate(last=Max("assessed_on")).values_list("contract_id", "last"))
         for b in breaches:
             c = b.contract
@@ -196,7 +196,7 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             Reminder.objects.bulk_create(
-                [Reminder(user=d.user, kind=d.kind, contract=d.contract, key=d.key[:300], message=d.message[:500],
+                [Reminder(user=d.user, kind=d.kind, contract_id=d.contract.id, key=d.key[:300], message=d.message[:500],
                           due=d.due) for d in new], batch_size=500, ignore_conflicts=True)
         emailed, users_emailed, failed = self._email(verbosity)
         self.stdout.write(f"Reminders as at {today.isoformat()}: created {_plural(len(new), 'reminder')} ({kinds}) "
