@@ -373,3 +373,14 @@ def test_median_of_the_others_equals_the_pure_median():
         s = sorted(values)
         for i in range(len(s)):
             assert queries._median_without(s, i) == perf.median(s[:i] + s[i + 1:])
+
+
+def test_the_contract_page_shows_the_overall_and_period_ratings(users):
+    c = contract(users, value=1_000_000)
+    on_time = kpi(users, c)
+    services.submit_return(actor=users["admin"], kpi=on_time, day=date(2025, 5, 1), value="88")  # below: 1
+    services.submit_return(actor=users["admin"], kpi=on_time, day=date(2025, 8, 1), value="99")  # met: 3
+    p = queries.contract_performance(c, today=TODAY)
+    assert p.overall.rating == "good" and [x[2].rating for x in p.periods] == ["good", "requires_improvement"]
+    page = client_for(users, "viewer").get(f"/performance/contracts/{c.ocid}/").content.decode()
+    assert "Overall, from each KPI's latest result: <strong>Good</strong>" in page

@@ -57,6 +57,7 @@ class ContractPerformance:
     contract: Contract
     kpis: list
     periods: list  # [(start, end, proposal)] newest first
+    overall: object  # the proposal from each active KPI's latest result
     assessments: list
     changes: list
     events: list
@@ -99,7 +100,9 @@ def contract_performance(contract, today=None):
     act_kpis = sum(1 for v in active if v.kpi.is_act_kpi)
     current = [a for a in assessments if a.is_current]
     out = ContractPerformance(
-        contract=contract, kpis=views, periods=by_period, assessments=assessments,
+        contract=contract, kpis=views, periods=by_period,
+        overall=procurement.propose_rating([(v.kpi.weight, v.latest.classification if v.latest else None)
+                                            for v in active]), assessments=assessments,
         changes=list(contract.changes.select_related("recorded_by").order_by("changed_on", "id")),
         events=list(contract.events.order_by("date", "id")), exemption=exemption,
         kpis_required=procurement.kpis_required(contract.value, exempt=exemption is not None), act_kpis=act_kpis,
