@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test test-sqlite test-postgres bench lint venv browser clean
+.PHONY: demo test test-sqlite test-postgres bench bench-performance lint venv browser clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,9 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	@$(BIN)/python bench/import_bench.py
+
+bench-performance: $(STAMP)
+	@$(BIN)/python bench/performance_bench.py
 
 lint: $(STAMP)
 	@$(BIN)/ruff check src tests bench
