@@ -384,3 +384,10 @@ def test_the_contract_page_shows_the_overall_and_period_ratings(users):
     assert p.overall.rating == "good" and [x[2].rating for x in p.periods] == ["good", "requires_improvement"]
     page = client_for(users, "viewer").get(f"/performance/contracts/{c.ocid}/").content.decode()
     assert "Overall, from each KPI's latest result: <strong>Good</strong>" in page
+
+
+def test_exporting_a_council_without_kpis_says_so(users):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="nothing to export"):
+        call_command("commissioner_performance", "export", "--org", "leeds")

@@ -54,6 +54,12 @@ class Command(BaseCommand):
         contracts = Contract.objects.filter(owner=organisation)
         path = paths[0] if paths else "-"
         kwargs = {"user": user, "operator": user is None}
+        from commissioner.orgs.tenancy import performance_contracts
+
+        visible = contracts if user is None else performance_contracts(contracts, user)
+        if not visible.filter(kpis__isnull=False).exists():  # an empty release package is not valid OCDS
+            raise CommandError(f"nothing to export: no contract of {organisation.slug} has KPIs"
+                               + (f" that {as_user} may see" if as_user else ""))
         if path in ("-", ""):
             self.stdout.flush()
             raw = self.stdout._out
