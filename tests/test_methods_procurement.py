@@ -184,6 +184,9 @@ def test_assessment_due_on_termination():
         start=date(2024, 9, 1), last_assessed=None, today=date(2025, 3, 10), terminated_on=date(2025, 3, 1)
     )
     assert reason == "on termination: the contract was terminated on 1 March 2025 and not assessed since"
+    expired = assessment_due(start=date(2024, 3, 1), last_assessed=None, today=date(2025, 4, 1),
+                             terminated_on=date(2025, 3, 1), expired=True)
+    assert expired == "on termination: the contract ended on 1 March 2025 and not assessed since"
     assert assessment_due(
         start=date(2020, 9, 1), last_assessed=date(2021, 1, 1), today=date(2025, 3, 10),
         terminated_on=date(2025, 3, 1), assessed_since_termination=True,

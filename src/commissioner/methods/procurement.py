@@ -130,17 +130,20 @@ def assessment_due(
     today: date,
     terminated_on: date | None = None,
     assessed_since_termination: bool = False,
+    expired: bool = False,
 ) -> str | None:
     """s.71: why a KPI performance assessment is due, or None if none is.
 
     Due on termination until an assessment has been made since; otherwise due once 12 calendar months have
     passed since the last assessment (or the start, if never assessed). A terminated contract assessed since
-    termination needs no more assessments.
+    termination needs no more assessments. ``expired``: the contract came to its end date rather than being
+    terminated early (only the wording differs).
     """
     if terminated_on is not None:
         if assessed_since_termination:
             return None
-        return f"on termination: the contract was terminated on {long_date(terminated_on)} and not assessed since"
+        how = "ended" if expired else "was terminated"
+        return f"on termination: the contract {how} on {long_date(terminated_on)} and not assessed since"
     if last_assessed is not None:
         due = add_months(last_assessed, 12)
         if due <= today:

@@ -132,7 +132,8 @@ def _assessment_due(contract, last, today, terminated_assessed=False):
     if terminated_on and last and last >= terminated_on:
         terminated_assessed = True
     return procurement.assessment_due(start=contract.start_date, last_assessed=last, today=today,
-                                      terminated_on=terminated_on, assessed_since_termination=terminated_assessed)
+                                      terminated_on=terminated_on, assessed_since_termination=terminated_assessed,
+                                      expired=ended and contract.status != Status.TERMINATED)
 
 
 def _events_by_contract(contract_ids):
