@@ -8,6 +8,7 @@
     commissioner performance export [PATH] --org SLUG   KPIs and results as OCDS (metrics extension)
     commissioner performance import PATH --as USERNAME
     commissioner remind [--today YYYY-MM-DD]  reminders and emails for returns, assessments, decisions
+    commissioner benchmark import-oflog|import-csv FILE --measure CODE|export CODE|map OLD NEW|peers ...
     commissioner demo                         migrate, load the sample data, serve
     commissioner serve                        gunicorn on 127.0.0.1:8000
 
@@ -31,7 +32,8 @@ def main(argv=None):
     command, rest = argv[0], argv[1:]
     aliases = {"import": "commissioner_import", "export": "commissioner_export", "demo": "commissioner_demo",
                "serve": "commissioner_serve", "createuser": "commissioner_createuser",
-               "performance": "commissioner_performance", "remind": "commissioner_remind"}
+               "performance": "commissioner_performance", "remind": "commissioner_remind",
+               "benchmark": "commissioner_benchmark"}
     try:
         execute_from_command_line(["commissioner", aliases.get(command, command), *rest])
     except BrokenPipeError:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "commissioner.register",
     "commissioner.ocds",
     "commissioner.performance",
+    "commissioner.benchmarking",
 ]
 
 MIDDLEWARE = [

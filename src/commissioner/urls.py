@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("commissioner.core.urls")),
     path("", include("commissioner.performance.urls")),
+    path("", include("commissioner.benchmarking.urls")),
     path("", include("commissioner.register.urls")),
     path("", include("commissioner.register.provider_urls")),
     path("", include("commissioner.orgs.urls")),

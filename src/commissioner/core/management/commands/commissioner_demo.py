@@ -33,6 +33,7 @@ class Command(BaseCommand):
                 self.stdout.write("  " + line)
         users = self._users()
         users += self._performance()
+        self._benchmarking()
         self.stdout.write("")
         self.stdout.write(f"Commissioner is running at http://{bind}/")
         for username, role in users:
@@ -95,3 +96,12 @@ class Command(BaseCommand):
                                    email=f"{DEMO_PROVIDER}@example.org")
             link = link_provider_user(actor=None, user=user, provider=provider)
         return [(DEMO_PROVIDER, f"provider user for {link.provider.name}: sees and submits its returns")]
+
+    def _benchmarking(self):
+        """The real Oflog adult social care measures (OGL v3.0); a second run changes nothing."""
+        from commissioner.benchmarking.services import import_oflog
+
+        summary = import_oflog()
+        if summary.created or summary.updated:
+            for line in summary.lines():
+                self.stdout.write(line)
