@@ -425,6 +425,8 @@ ENDPOINTS = [
     "/performance/contracts/{ocid}", "/performance/contracts/{ocid}/returns",
     "/performance/returns/{return_id}/correction", "/performance/councils/{slug}/compliance",
     "/performance/councils/{slug}/forward-plan",
+    "/benchmarking/measures", "/benchmarking/measures/{code}", "/benchmarking/councils/{slug}",
+    "/benchmarking/councils/{slug}/neighbours",
 ]
 
 

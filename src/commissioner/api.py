@@ -30,6 +30,7 @@ from ninja.security import SessionAuth
 from ninja.throttling import UserRateThrottle
 from pydantic import Field
 
+from commissioner.benchmarking.api import router as benchmarking_router
 from commissioner.ocds.api import router as ocds_router
 from commissioner.orgs.api import router as orgs_router
 from commissioner.performance.api import router as performance_router
@@ -319,3 +320,4 @@ api.add_router("", register_router)
 api.add_router("", orgs_router)
 api.add_router("", ocds_router)
 api.add_router("", performance_router, tags=["performance"])
+api.add_router("", benchmarking_router, tags=["benchmarking"])

@@ -263,3 +263,64 @@ def measure_metadata(measure) -> dict:
             "version": measure.version, "peer_group": "national (every council with a row for the period)",
             "percentile_method": PERCENTILE_METHOD, "quartile_method": QUARTILE_METHOD, "mad_method": MAD_METHOD,
             "missing": "missing values are null, never 0, and are left out of ranks"}
+
+
+# Computed nearest neighbours ------------------------------------------------------------------------
+
+NEIGHBOUR_METHOD = ("nearest neighbours: each measure is standardised to z-scores (population SD) across every "
+                    "council with a value in its period; distance = sqrt(sum of squared differences in z-scores), "
+                    "equal weights, over the measures both councils have (a council sharing none is left out); "
+                    "rank 1 = nearest, ties share a rank; rebased = distance / the largest distance of all "
+                    "neighbours (farthest = 1.0), worked out before the list is cut to the limit")
+
+
+@dataclass
+class ComputedNeighbours:
+    organisation: Organisation
+    measures: list  # [(Measure, period)] in the order asked for
+    neighbours: list  # [bm.Neighbour] with the Organisation as key, nearest first
+    compared: int  # councils with a value for at least one of the measures (the council itself included)
+    method: str = NEIGHBOUR_METHOD
+
+
+def neighbour_period(measure, org, period=None) -> str | None:
+    """The period used for a measure: the one given, else the latest in which the council has a value."""
+    if period is not None:
+        return period if MeasureValue.objects.filter(measure=measure, period=period).exists() else None
+    return (MeasureValue.objects.filter(measure=measure, organisation=org, value__isnull=False)
+            .order_by("-period_sort", "-period").values_list("period", flat=True).first())
+
+
+def computed_neighbours(org, measure_codes, *, period=None, limit=15) -> ComputedNeighbours:
+    """The councils nearest to ``org`` on the measures' values (``methods.benchmarking.nearest_neighbours``).
+
+    Each measure is read in ``period`` if given, else in the latest period in which ``org`` has a value. ValueError
+    for an unknown measure code, a measure with no such period, or no data in common with any other council.
+    """
+    codes = list(dict.fromkeys(code.upper() for code in measure_codes))
+    if not codes:
+        raise ValueError("no measures given")
+    found = {m.code: m for m in Measure.objects.filter(code__in=codes)}
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise ValueError(f"unknown measure code{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+    chosen = []
+    for code in codes:
+        p = neighbour_period(found[code], org, period)
+        if p is None:
+            raise ValueError(f"{code} has no rows for {period}" if period is not None
+                             else f"{org.name} has no value for {code}")
+        chosen.append((found[code], p))
+    vectors = {}
+    for i, (measure, p) in enumerate(chosen):
+        for org_id, value in (MeasureValue.objects.filter(measure=measure, period=p, value__isnull=False)
+                              .values_list("organisation_id", "value")):
+            vectors.setdefault(org_id, [None] * len(chosen))[i] = value
+    if org.pk not in vectors:
+        raise ValueError(f"{org.name} has no value for these measures")
+    orgs = Organisation.objects.in_bulk(list(vectors))
+    ordered = sorted(vectors, key=lambda pk: (orgs[pk].name, pk))  # ties keep name order
+    found_neighbours = bm.nearest_neighbours({orgs[pk]: vectors[pk] for pk in ordered}, orgs[org.pk], limit=limit)
+    if not found_neighbours:
+        raise ValueError(f"no other council has a value for these measures in common with {org.name}")
+    return ComputedNeighbours(org, chosen, found_neighbours, len(vectors))
