@@ -370,3 +370,18 @@ def test_demo_loads_the_oflog_sample_once(users, capsys):
     call_command("commissioner_demo", no_serve=True)
     assert MeasureValue.objects.filter(measure__code__startswith="ASC").count() == 6376
     assert AuditEvent.objects.filter(model="benchmarking.ImportRun").count() == runs == 1
+
+
+@pytest.mark.django_db
+def test_computed_nearest_neighbours_as_a_peer_group():
+    services.import_oflog(OFLOG)
+    org = Organisation.objects.get(gss_code="E09000010")  # Enfield
+    chosen = queries.peer(None, org, "nearest")
+    assert chosen.key == "nearest" and len(chosen.member_ids) == queries.NEAREST + 1 and org.pk in chosen.member_ids
+    codes = list(Measure.objects.filter(values__organisation=org, values__value__isnull=False).distinct()
+                 .order_by("code").values_list("code", flat=True))
+    expected = {n.key.pk for n in queries.computed_neighbours(org, codes, limit=queries.NEAREST).neighbours}
+    assert chosen.member_ids == expected | {org.pk}
+    assert "nearest" in dict(queries.peer_options(None, org))
+    table = queries.measure_table(Measure.objects.get(code="ASC1"), "2022-23", peer_key="nearest", org=org)
+    assert table.peer.key == "nearest" and len(table.rows) + len(table.missing) <= queries.NEAREST + 1

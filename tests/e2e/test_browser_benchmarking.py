@@ -12,7 +12,8 @@ pytestmark = pytest.mark.e2e
 BENCHMARKING_PAGES = [
     "/benchmarking/", "/benchmarking/measures/ASC1/", "/benchmarking/measures/ASC7/?org=doncaster&peer=region",
     "/benchmarking/measures/ASC1/?period=1999-00", "/benchmarking/councils/doncaster/",
-    "/benchmarking/councils/trafford/?peer=type",
+    "/benchmarking/councils/trafford/?peer=type", "/benchmarking/councils/doncaster/?peer=nearest",
+    "/benchmarking/measures/ASC2/?org=doncaster&peer=nearest",
 ]
 
 

@@ -72,9 +72,13 @@ def peer_options(user, org):
             out.append(("type", f"Same type of council ({org.la_type_name or org.la_type})"))
         if org.region:
             out.append(("region", f"Same region ({org.region})"))
+        out.append(("nearest", f"Its {NEAREST} nearest neighbours on every measure it has (computed)"))
         for g in visible_peer_groups(user, org):
             out.append((f"group-{g.pk}", f"{g.name} ({g.get_kind_display().lower()})"))
     return out
+
+
+NEAREST = 15  # computed nearest neighbours offered as a peer group
 
 
 def peer(user, org, key) -> Peer:
@@ -88,6 +92,18 @@ def peer(user, org, key) -> Peer:
         ids = set(Organisation.objects.filter(region=org.region).values_list("pk", flat=True))
         return Peer("region", f"councils in its region ({org.region})",
                     f"Same region: councils in {org.region}", ids)
+    if org is not None and key == "nearest":
+        codes = list(Measure.objects.filter(values__organisation=org, values__value__isnull=False).distinct()
+                     .order_by("code").values_list("code", flat=True))
+        try:
+            found = computed_neighbours(org, codes, limit=NEAREST)
+        except ValueError:
+            found = None
+        if found is not None:
+            ids = {n.key.pk for n in found.neighbours} | {org.pk}
+            return Peer("nearest", f"its {len(ids) - 1} nearest neighbours (computed)",
+                        f"Nearest neighbours computed on {', '.join(codes)} ({found.method}): {org.name} and "
+                        f"{len(ids) - 1} others", ids)
     if org is not None and key and key.startswith("group-") and key[6:].isdigit():
         group = visible_peer_groups(user, org).filter(pk=int(key[6:])).first()
         if group is not None:
