@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test test-sqlite test-postgres bench bench-performance lint venv browser clean
+.PHONY: demo test test-sqlite test-postgres bench bench-performance bench-benchmarking lint venv browser clean
 
 venv: $(STAMP)
 
@@ -23,10 +23,15 @@ browser:
 	  echo "installing Debian's chromium (apt)"; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-demo: $(STAMP)
+# The residents' feedback classifier, built from data/feedback into var/models/ when missing or stale (seconds).
+.PHONY: feedback-model
+feedback-model: $(STAMP)
+	@$(BIN)/python scripts/train_feedback_model.py --if-missing --no-cv
+
+demo: $(STAMP) feedback-model
 	@$(BIN)/commissioner demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser feedback-model
 	@scripts/run-tests.sh
 
 bench: $(STAMP)
@@ -35,8 +40,18 @@ bench: $(STAMP)
 bench-performance: $(STAMP)
 	@$(BIN)/python bench/performance_bench.py
 
+# National benchmarking at scale (issue 4): PostgreSQL only; BENCH_PG to use another server.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+bench-benchmarking: $(STAMP)
+	@$(BIN)/python bench/benchmark_bench.py --postgres $(BENCH_PG)
+
+# Participatory budgeting rules against pabutools (own venv under bench/out/pb-venv; needs ../shared).
+.PHONY: bench-pb
+bench-pb: $(STAMP)
+	@$(BIN)/python bench/pb_bench.py
+
 lint: $(STAMP)
-	@$(BIN)/ruff check src tests bench
+	@$(BIN)/ruff check src tests bench scripts
 
 clean:
 	rm -rf $(VENV) var

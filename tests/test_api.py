@@ -426,7 +426,10 @@ ENDPOINTS = [
     "/performance/returns/{return_id}/correction", "/performance/councils/{slug}/compliance",
     "/performance/councils/{slug}/forward-plan",
     "/benchmarking/measures", "/benchmarking/measures/{code}", "/benchmarking/councils/{slug}",
-    "/benchmarking/councils/{slug}/neighbours",
+    "/benchmarking/councils/{slug}/neighbours", "/benchmarking/providers/{provider_id}", "/benchmarking/categories/{division}",
+    "/benchmarking/local-measures", "/benchmarking/local-measures/{code}",
+    *(f"/benchmarking/local-measures/{{code}}/{a}" for a in ("comparison", "update", "publish", "retire", "adopt",
+                                                             "move", "withdraw", "values")),
 ]
 
 

@@ -204,7 +204,7 @@ def test_openapi_marks_benchmarking_public(db):
     names = {p["name"] for p in spec["paths"][f"{API}/measures/{{code}}"]["get"]["parameters"]}
     assert names == {"code", "period", "peer", "org"}
     names = {p["name"] for p in spec["paths"][f"{API}/councils/{{slug}}/neighbours"]["get"]["parameters"]}
-    assert names == {"slug", "measures", "limit", "period"}
+    assert names == {"slug", "measures", "weights", "limit", "period"}
 
 
 # Computed nearest neighbours ---------------------------------------------------------------------

@@ -170,19 +170,22 @@ def test_headers_encodings_and_delimiters_vary(users, measure):
     assert MeasureValue.objects.get(measure=measure, period="2021-22").value == 1234.5
 
 
-def test_a_council_may_only_submit_its_own_values(users, measure):
+def test_a_council_may_not_load_values_into_a_national_measure(users, measure):
+    # National and source measures take values only from site administrators and the command line: a council's
+    # editor cannot overwrite a published figure, not even its own council's (local measures: test_benchmarking_local).
     data = tidy([(gss("MRT"), "2022-23", 5), (gss("LDS"), "2022-23", 6)])
     summary = services.import_tidy_csv(data, measure=measure, actor=users["admin"])
-    assert summary.refused and [p.row for p in summary.problems] == [3]
-    assert "only submit values for your own council, not E08000035" in summary.problems[0].reason
+    assert summary.refused and [p.row for p in summary.problems] == [0]
+    assert "TEST1 is a national measure from its source: only site administrators" in summary.problems[0].reason
     assert not MeasureValue.objects.filter(measure=measure).exists()
     event = AuditEvent.objects.get(action="refused", model="benchmarking.Measure")
-    assert event.actor == users["admin"] and event.after["codes"] == ["E08000035"]
-    # Merton's own value alone is accepted; a viewer may not submit even their own.
-    ok = services.import_tidy_csv(tidy([("MRT", "2022-23", 5)]), measure=measure, actor=users["commissioner"])
+    assert event.actor == users["admin"] and event.after["attempt"] == "submit benchmarking values"
+    for role in ("commissioner", "viewer"):
+        own = services.import_tidy_csv(tidy([("MRT", "2022-23", 5)]), measure=measure, actor=users[role])
+        assert own.refused and not own.applied
+    assert not MeasureValue.objects.filter(measure=measure).exists()
+    ok = services.import_tidy_csv(tidy([("MRT", "2022-23", 5)]), measure=measure, actor=users["superuser"])
     assert ok.applied and ok.created == 1
-    viewer = services.import_tidy_csv(tidy([("MRT", "2021-22", 5)]), measure=measure, actor=users["viewer"])
-    assert viewer.refused and not viewer.applied
 
 
 def test_a_code_mapping_sends_old_codes_to_the_successor(users, measure):
@@ -314,23 +317,26 @@ def test_command_line(users, measure, tmp_path, capsys):
     assert out["measure"]["polarity"] == "lower" and len(out["values"]) == 2
 
 
-def test_upload_page_loads_own_values_and_refuses_others(users, measure):
+def test_upload_page_is_for_site_administrators_on_a_national_measure(users, measure):
     url = "/benchmarking/measures/TEST1/upload/"
     assert Client().get(url).status_code == 302  # sign in first
     assert client_for(users, "viewer").get(url).status_code == 403
-    client = client_for(users, "admin")
+    refused = client_for(users, "admin").get(url)
+    assert refused.status_code == 403
+    assert AuditEvent.objects.filter(action="refused", actor=users["admin"]).exists()
+    client = client_for(users, "superuser")
     page = client.get(url)
-    assert page.status_code == 200 and "London Borough of Merton" in page.content.decode()
-    bad = client.post(url, {"file": SimpleUploadedFile("v.csv", tidy([("MRT", "2022-23", 5), ("LDS", "2022-23", 6)]))})
+    assert page.status_code == 200 and "As a site administrator you may submit any council's values" in page.content.decode()
+    bad = client.post(url, {"file": SimpleUploadedFile("v.csv", tidy([("MRT", "2022-23", 5), ("E99", "2022-23", 6)]))})
     assert bad.status_code == 400
     html = bad.content.decode()
-    assert "nothing was saved" in html and "you may only submit values for your own council, not LDS" in html
+    assert "nothing was saved" in html and "unknown organisation code &#x27;E99&#x27;" in html
     assert not MeasureValue.objects.filter(measure=measure).exists()
-    assert AuditEvent.objects.filter(action="refused", actor=users["admin"]).exists()
     ok = client.post(url, {"file": SimpleUploadedFile("v.csv", tidy([("MRT", "FY2023", 5)]))})
     assert ok.status_code == 302
     assert MeasureValue.objects.get(measure=measure).period == "2022-23"
     assert "Upload values (CSV)" in client.get("/benchmarking/measures/TEST1/").content.decode()
+    assert "Upload values (CSV)" not in client_for(users, "admin").get("/benchmarking/measures/TEST1/").content.decode()
     assert "Upload values (CSV)" not in Client().get("/benchmarking/measures/TEST1/").content.decode()
 
 
@@ -369,7 +375,7 @@ def test_demo_loads_the_oflog_sample_once(users, capsys):
     runs = AuditEvent.objects.filter(model="benchmarking.ImportRun").count()
     call_command("commissioner_demo", no_serve=True)
     assert MeasureValue.objects.filter(measure__code__startswith="ASC").count() == 6376
-    assert AuditEvent.objects.filter(model="benchmarking.ImportRun").count() == runs == 1
+    assert AuditEvent.objects.filter(model="benchmarking.ImportRun").count() == runs == 6  # Oflog + 5 Trafford files
 
 
 @pytest.mark.django_db

@@ -31,6 +31,8 @@ from ninja.throttling import UserRateThrottle
 from pydantic import Field
 
 from commissioner.benchmarking.api import router as benchmarking_router
+from commissioner.benchmarking.api_local import router as benchmarking_local_router
+from commissioner.benchmarking.api_providers import router as benchmarking_providers_router
 from commissioner.ocds.api import router as ocds_router
 from commissioner.orgs.api import router as orgs_router
 from commissioner.performance.api import router as performance_router
@@ -321,3 +323,5 @@ api.add_router("", orgs_router)
 api.add_router("", ocds_router)
 api.add_router("", performance_router, tags=["performance"])
 api.add_router("", benchmarking_router, tags=["benchmarking"])
+api.add_router("", benchmarking_local_router, tags=["benchmarking"])
+api.add_router("", benchmarking_providers_router, tags=["benchmarking"])

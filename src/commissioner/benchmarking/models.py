@@ -18,7 +18,26 @@ class Polarity(models.TextChoices):
 
 
 class Measure(models.Model):
+    """A measure: national (from a source such as Oflog; ``owner`` null) or a council's local value measure.
+
+    A local value measure is defined by its owner council, published, then adopted by other councils
+    (``Adoption``); its text is versioned (``MeasureVersion``): a change of definition, unit, polarity or how
+    it is collected after publication is a new version.
+    """
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", "National or source measure"
+        LOCAL = "local", "Local value measure"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
     code = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NATIONAL, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    collection = models.TextField(blank=True, help_text="how the values are collected")
     name = models.CharField(max_length=300)
     definition = models.TextField(blank=True)
     unit = models.CharField(max_length=60, blank=True)
@@ -29,7 +48,7 @@ class Measure(models.Model):
     licence = models.CharField(max_length=200, blank=True)
     synthetic = models.BooleanField(default=False)
     owner = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="measures", help_text="for a council's own measures (later)")
+                              related_name="measures", help_text="the council that defined a local value measure")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -44,6 +63,50 @@ class Measure(models.Model):
     def higher_is_better(self):
         """True or False; None for a context measure (ranked highest first, neither is better)."""
         return {Polarity.HIGHER: True, Polarity.LOWER: False}.get(self.polarity)
+
+    @property
+    def is_local(self):
+        return self.kind == self.Kind.LOCAL
+
+
+class MeasureVersion(models.Model):
+    """The text of one published version of a local value measure, kept for ever."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=300)
+    definition = models.TextField(blank=True)
+    unit = models.CharField(max_length=60, blank=True)
+    polarity = models.CharField(max_length=10, choices=Polarity.choices, default=Polarity.HIGHER)
+    collection = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["measure", "-version"]
+        constraints = [models.UniqueConstraint(fields=["measure", "version"], name="one_row_per_measure_version")]
+
+    def __str__(self):
+        return f"{self.measure.code} v{self.version}"
+
+
+class Adoption(models.Model):
+    """A council using another council's local value measure, at the version it adopted."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="adoptions")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="adoptions")
+    version = models.PositiveIntegerField()
+    adopted_at = models.DateTimeField(auto_now_add=True)
+    adopted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["measure", "organisation__name"]
+        constraints = [models.UniqueConstraint(fields=["measure", "organisation"], name="one_adoption_per_org")]
+
+    def __str__(self):
+        return f"{self.organisation} uses {self.measure.code} v{self.version}"
 
 
 class ImportRun(models.Model):
@@ -68,6 +131,7 @@ class MeasureValue(models.Model):
     period_sort = models.PositiveIntegerField(default=0, help_text="the year the period starts, for ordering")
     value = models.DecimalField(max_digits=28, decimal_places=10, null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="the measure's version the value was recorded under")
     import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -121,3 +185,6 @@ class PeerGroup(models.Model):
 
     def __str__(self):
         return self.name
+
+
+from commissioner.benchmarking.summary import LatestPosition, PeerStats  # noqa: F401  (the positions summary)

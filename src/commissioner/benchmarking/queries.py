@@ -6,13 +6,16 @@ type of council, the same region, or a stored peer group the user may see. Missi
 listed as missing and counted, never ranked.
 """
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 
 from commissioner.benchmarking.models import Measure, MeasureValue, PeerGroup, Polarity
 from commissioner.methods import benchmarking as bm
+from commissioner.methods.positions import Group
 from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 
@@ -31,9 +34,18 @@ class Peer:
     member_ids: set | None = None  # None: everyone with a row
 
 
-def catalogue():
-    """Every measure with its number of councils (with a value) and its periods."""
-    measures = list(Measure.objects.annotate(
+def visible_measures(user=None):
+    """The measures a user may read: all but drafts of local measures, which only their council's members
+    (and site administrators) see."""
+    qs = Measure.objects.all()
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return qs
+    return qs.exclude(Q(status=Measure.Status.DRAFT) & ~Q(owner_id__in=tenancy.member_org_ids(user)))
+
+
+def catalogue(user=None):
+    """Every measure the user may read with its number of councils (with a value) and its periods."""
+    measures = list(visible_measures(user).annotate(
         councils=Count("values__organisation", filter=Q(values__value__isnull=False), distinct=True),
         rows=Count("values")))
     periods = defaultdict(list)
@@ -64,9 +76,11 @@ def visible_peer_groups(user, org=None):
     return qs
 
 
-def peer_options(user, org):
+def peer_options(user, org, measure=None):
     """(key, label) for the peer groups that can be chosen."""
     out = [("national", "All councils (national)")]
+    if org is not None and measure is not None and adopters_version(measure, org) is not None:
+        out.append(("adopters", f"Councils using {measure.code} version {adopters_version(measure, org)}"))
     if org is not None:
         if org.la_type:
             out.append(("type", f"Same type of council ({org.la_type_name or org.la_type})"))
@@ -81,8 +95,26 @@ def peer_options(user, org):
 NEAREST = 15  # computed nearest neighbours offered as a peer group
 
 
-def peer(user, org, key) -> Peer:
+def adopters_version(measure, org):
+    """The version of a local value measure the council uses (its owner: the latest), or None."""
+    if measure is None or org is None or not measure.is_local:
+        return None
+    if measure.owner_id == org.pk:
+        return measure.version
+    return measure.adoptions.filter(organisation=org).values_list("version", flat=True).first()
+
+
+def peer(user, org, key, measure=None) -> Peer:
     """The peer group chosen (falls back to national when it cannot apply)."""
+    version = adopters_version(measure, org) if key == "adopters" else None
+    if version is not None:
+        ids = set(measure.adoptions.filter(version=version).values_list("organisation_id", flat=True))
+        if measure.version == version:
+            ids.add(measure.owner_id)
+        return Peer("adopters", f"councils using {measure.code} version {version}",
+                    f"Councils using local value measure {measure.code} at version {version} (its owner and "
+                    f"adopters on that version; values are compared only within one version): {len(ids)} "
+                    "councils", ids)
     if org is not None and key == "type" and org.la_type:
         ids = set(Organisation.objects.filter(la_type=org.la_type).values_list("pk", flat=True))
         name = org.la_type_name or org.la_type
@@ -147,7 +179,7 @@ def measure_table(measure, period=None, *, peer_key="national", org=None, user=N
     periods = measure_periods(measure)
     if period not in periods:
         period = periods[-1] if periods else None
-    chosen = peer(user, org, peer_key)
+    chosen = peer(user, org, peer_key, measure)
     table = MeasureTable(measure, period, periods, chosen)
     values = list(MeasureValue.objects.filter(measure=measure, period=period).select_related("organisation"))
     if chosen.member_ids is not None:
@@ -159,8 +191,9 @@ def measure_table(measure, period=None, *, peer_key="national", org=None, user=N
                                            note="no row for this period"))
     numbers = [v.value for v in values]
     higher = _higher(measure)
+    group = Group(numbers, higher_is_better=higher)  # = bm.position(value, numbers) for each, in O(n log n)
     for v in values:
-        row = Row(v.organisation, v.value, bm.position(v.value, numbers, higher_is_better=higher), v.note,
+        row = Row(v.organisation, v.value, group.position(v.value), v.note,
                   org is not None and v.organisation_id == org.pk)
         (table.rows if v.value is not None else table.missing).append(row)
         if row.highlighted:
@@ -168,8 +201,8 @@ def measure_table(measure, period=None, *, peer_key="national", org=None, user=N
     table.rows.sort(key=lambda r: (r.position.rank, r.organisation.name))
     table.missing.sort(key=lambda r: r.organisation.name)
     table.n = len(table.rows)
-    table.median, table.mad = bm.median(numbers), bm.mad(numbers)
-    table.quartiles = bm.quartiles(numbers)
+    table.median, table.mad = group.median, group.mad
+    table.quartiles = group.quartiles
     if table.highlighted is not None:
         table.sentence = describe(measure, table.highlighted.organisation.name, table.highlighted.position,
                                   chosen, table.n)
@@ -204,42 +237,150 @@ def trend_word(measure, series) -> str:
     return TREND_WORDS.get(word, word) if measure.polarity == Polarity.NONE else word
 
 
-@dataclass
 class SummaryItem:
-    measure: Measure
-    period: str | None
-    value: object
-    position: bm.Position
-    sentence: str
-    trend: str
-    series: list  # [(period, value or None)], earliest first
+    """One measure of a council's summary. The sentence and the trend are worked out when first read (a page
+    shows 50 of 1,000 measures)."""
+
+    def __init__(self, measure, period, value, position, sentence, trend, series, n, missing, *, name=None,
+                 peer=None):
+        self.measure, self.period, self.value, self.position = measure, period, value, position
+        self.series, self.n, self.missing = series, n, missing  # series: [(period, value or None)], earliest first
+        self._sentence, self._trend, self._name, self._peer = sentence, trend, name, peer
+
+    @property
+    def sentence(self) -> str:
+        if self._sentence is None:
+            self._sentence = describe(self.measure, self._name, self.position, self._peer, self.n)
+        return self._sentence
+
+    @property
+    def trend(self) -> str:
+        if self._trend is None:
+            self._trend = trend_word(self.measure, self.series)
+        return self._trend
+
+    def __eq__(self, other):
+        return isinstance(other, SummaryItem) and self._key() == other._key()
+
+    __hash__ = None
+
+    def _key(self):
+        return (self.measure, self.period, self.value, self.position, self.sentence, self.trend, self.series, self.n,
+                self.missing)
+
+    def __repr__(self):
+        return f"SummaryItem({self.measure.code}, {self.period}, {self.value}, {self.position})"
+
+
+SUMMARY_SCOPES = {"national", "type", "region"}  # peer groups read from the positions summary
+
+
+class _Stats(NamedTuple):
+    measure_id: int
+    period: str
+    scope: str
+    scope_key: str
     n: int
     missing: int
+    median: float | None
+    mad: float | None
 
 
 def council_summary(org, *, peer_key="national", user=None) -> tuple[Peer, list]:
     """Every measure with a row for the council: its position in the measure's latest period against the
-    peer group, sorted by how far it sits from the peers' median (largest |MADs| first, no distance last)."""
+    peer group, sorted by how far it sits from the peers' median (largest |MADs| first, no distance last).
+
+    National, same-type and same-region positions come from the positions summary (``benchmarking.summary``);
+    other peer groups read their members' values live. A measure the summary does not hold yet is worked out
+    live, as ``measure_table`` does."""
+    from commissioner.benchmarking.summary import LatestPosition, PeerStats
+
     chosen = peer(user, org, peer_key)
-    measures = list(Measure.objects.filter(values__organisation=org).distinct())
-    latest = dict(MeasureValue.objects.filter(measure__in=measures).values("measure_id")
-                  .annotate(last=Max("period_sort")).values_list("measure_id", "last"))
+    series_of = defaultdict(list)
+    for measure_id, period, value in (MeasureValue.objects.filter(organisation=org)
+                                      .order_by("measure_id", "period_sort", "period")
+                                      .values_list("measure_id", "period", "value")):
+        series_of[measure_id].append((period, value))
+    measures = Measure.objects.in_bulk(list(series_of))
+    scope = chosen.key if chosen.key in SUMMARY_SCOPES else None
+    key = {"national": "", "type": org.la_type, "region": org.region}.get(scope, "")
+    national, scoped = {}, {}
+    for row in PeerStats.objects.filter(measure_id__in=list(series_of)).filter(
+            Q(scope="national") | Q(scope=scope or "national", scope_key=key)).values_list(*_Stats._fields):
+        stats = _Stats(*row)
+        if stats.scope == "national":
+            national[stats.measure_id] = stats
+        if stats.scope == (scope or "national") and stats.scope_key == key:
+            scoped[stats.measure_id] = stats
+    placed = {}
+    if scope is not None:
+        fields = [f"{scope}_rank", f"{scope}_percentile", f"{scope}_quartile", f"{scope}_mads"]
+        placed = {row[0]: row[1:] for row in LatestPosition.objects.filter(organisation=org)
+                  .values_list("measure_id", "period", *fields)}
+    live = _live_positions(org, chosen, measures, national) if scope is None else {}
     items = []
-    for measure in measures:
-        period = (MeasureValue.objects.filter(measure=measure, period_sort=latest.get(measure.pk))
-                  .order_by("period").values_list("period", flat=True).first())
-        table = measure_table(measure, period, peer_key=chosen.key, org=org, user=user)
-        row = table.highlighted
-        if row is None:  # no row for the latest period: shown as missing
-            numbers = [r.value for r in table.rows + table.missing]
-            row = Row(org, None, bm.position(None, numbers, higher_is_better=_higher(measure)), "no row", True)
-        series = list(MeasureValue.objects.filter(measure=measure, organisation=org)
-                      .order_by("period_sort", "period").values_list("period", "value"))
-        items.append(SummaryItem(measure, table.period, row.value, row.position,
-                                 describe(measure, org.name, row.position, chosen, table.n),
-                                 trend_word(measure, series), series, table.n, len(table.missing)))
+    for measure_id, series in series_of.items():
+        measure = measures[measure_id]
+        stats = national.get(measure_id)
+        here = dict(series)
+        value = here.get(stats.period) if stats is not None else None
+        if stats is None or (scope is not None and value is not None and (
+                measure_id not in placed or placed[measure_id][0] != stats.period)):
+            items.append(_live_item(org, measure, chosen, user, series))  # not in the summary (yet)
+            continue
+        if scope is not None:
+            group = scoped.get(measure_id)
+            n, missing = (group.n, group.missing) if group is not None else (0, 0)
+            median, mad = (group.median, group.mad) if group is not None else (None, None)
+            if value is None:
+                position = bm.Position(None, n, missing, None, None, None, median, mad, None)
+            else:
+                _, rank, percentile, quartile, mads = placed[measure_id]
+                position = bm.Position(bm._number(value), n, missing, rank, percentile, quartile, median, mad, mads)
+        else:
+            position, n, missing = live[measure_id]
+        items.append(SummaryItem(measure, stats.period, value, position, None, None, series, n, missing,
+                                 name=org.name, peer=chosen))
     items.sort(key=lambda i: (i.position.mad_distance is None, -abs(i.position.mad_distance or 0), i.measure.code))
     return chosen, items
+
+
+def _live_item(org, measure, chosen, user, series) -> SummaryItem:
+    """One measure's item worked out from its table (a measure the summary does not hold)."""
+    latest = (MeasureValue.objects.filter(measure=measure).order_by("-period_sort", "period")
+              .values_list("period", flat=True).first())
+    table = measure_table(measure, latest, peer_key=chosen.key, org=org, user=user)
+    row = table.highlighted
+    if row is None:  # no row for the latest period: shown as missing
+        numbers = [r.value for r in table.rows + table.missing]
+        row = Row(org, None, bm.position(None, numbers, higher_is_better=_higher(measure)), "no row", True)
+    return SummaryItem(measure, table.period, row.value, row.position,
+                       describe(measure, org.name, row.position, chosen, table.n),
+                       trend_word(measure, series), series, table.n, len(table.missing))
+
+
+def _live_positions(org, chosen, measures, national) -> dict:
+    """{measure id: (position, n, missing)} in a stored or computed peer group (small: read its members'
+    values in each measure's latest period, as ``measure_table`` would)."""
+    periods = defaultdict(list)
+    for measure_id, stats in national.items():
+        periods[stats.period].append(measure_id)
+    wanted = Q(pk__in=[])
+    for period, ids in periods.items():
+        wanted |= Q(measure_id__in=ids, period=period)
+    values = defaultdict(dict)
+    for measure_id, org_id, value in (MeasureValue.objects.filter(wanted, organisation_id__in=chosen.member_ids)
+                                      .order_by().values_list("measure_id", "organisation_id", "value")):
+        values[measure_id][org_id] = value
+    out = {}
+    for measure_id in national:
+        rows = values[measure_id]
+        numbers = list(rows.values())
+        if chosen.key.startswith("group-"):  # members with no row for the period count as missing
+            numbers += [None] * len(chosen.member_ids - set(rows))
+        position = bm.position(rows.get(org.pk), numbers, higher_is_better=_higher(measures[measure_id]))
+        out[measure_id] = (position, position.n, position.missing)
+    return out
 
 
 def export_rows(measure, period=None):
@@ -261,6 +402,7 @@ def export_rows(measure, period=None):
                 "quartile": pos.quartile,
                 "mads_from_median": None if pos.mad_distance is None else round(pos.mad_distance, 4),
                 "median": None if pos.median is None else round(pos.median, 6),
+                "synthetic": measure.synthetic,
             }
 
 
@@ -285,7 +427,8 @@ def measure_metadata(measure) -> dict:
 
 NEIGHBOUR_METHOD = ("nearest neighbours: each measure is standardised to z-scores (population SD) across every "
                     "council with a value in its period; distance = sqrt(sum of squared differences in z-scores), "
-                    "equal weights, over the measures both councils have (a council sharing none is left out); "
+                    "equal weights unless weights are given (each squared difference times its weight), over the "
+                    "measures both councils have (a council sharing none is left out); "
                     "rank 1 = nearest, ties share a rank; rebased = distance / the largest distance of all "
                     "neighbours (farthest = 1.0), worked out before the list is cut to the limit")
 
@@ -297,6 +440,7 @@ class ComputedNeighbours:
     neighbours: list  # [bm.Neighbour] with the Organisation as key, nearest first
     compared: int  # councils with a value for at least one of the measures (the council itself included)
     method: str = NEIGHBOUR_METHOD
+    weights: list | None = None  # one per measure, in order; None = equal
 
 
 def neighbour_period(measure, org, period=None) -> str | None:
@@ -307,36 +451,73 @@ def neighbour_period(measure, org, period=None) -> str | None:
             .order_by("-period_sort", "-period").values_list("period", flat=True).first())
 
 
-def computed_neighbours(org, measure_codes, *, period=None, limit=15) -> ComputedNeighbours:
+def neighbour_periods(measures, org, period=None) -> dict:
+    """``neighbour_period`` of several measures in one query: {measure id: period} (measures without one left out)."""
+    ids = [m.pk for m in measures]
+    if period is not None:
+        return {pk: period for pk in MeasureValue.objects.filter(measure_id__in=ids, period=period).order_by()
+                .values_list("measure_id", flat=True).distinct()}
+    best = {}
+    for measure_id, sort, p in (MeasureValue.objects.filter(measure_id__in=ids, organisation=org, value__isnull=False)
+                                .order_by().values_list("measure_id", "period_sort", "period")):
+        if measure_id not in best or (sort, p) > best[measure_id]:
+            best[measure_id] = (sort, p)
+    return {pk: p for pk, (_, p) in best.items()}
+
+
+def computed_neighbours(org, measure_codes, *, weights=None, period=None, limit=15) -> ComputedNeighbours:
     """The councils nearest to ``org`` on the measures' values (``methods.benchmarking.nearest_neighbours``).
 
-    Each measure is read in ``period`` if given, else in the latest period in which ``org`` has a value. ValueError
-    for an unknown measure code, a measure with no such period, or no data in common with any other council.
+    Each measure is read in ``period`` if given, else in the latest period in which ``org`` has a value.
+    ``weights`` (one number of zero or more per measure code, in order) weight the squared differences.
+    ValueError for an unknown measure code, a measure with no such period, weights that do not fit, or no
+    data in common with any other council.
     """
-    codes = list(dict.fromkeys(code.upper() for code in measure_codes))
+    codes = [str(code).upper() for code in measure_codes]
+    if weights is not None:
+        weights = [float(w) for w in weights]
+        if len(weights) != len(codes):
+            raise ValueError(f"give one weight per measure: {len(codes)} measures, {len(weights)} weights")
+        if any(not math.isfinite(w) or w < 0 for w in weights) or not any(weights):
+            raise ValueError("weights must be numbers of zero or more, at least one above zero")
+    if len(set(codes)) != len(codes):
+        if weights is not None:
+            raise ValueError("each measure may be given once")
+        codes = list(dict.fromkeys(codes))
     if not codes:
         raise ValueError("no measures given")
     found = {m.code: m for m in Measure.objects.filter(code__in=codes)}
     unknown = [code for code in codes if code not in found]
     if unknown:
         raise ValueError(f"unknown measure code{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+    periods = neighbour_periods([found[code] for code in codes], org, period)
     chosen = []
     for code in codes:
-        p = neighbour_period(found[code], org, period)
+        p = periods.get(found[code].pk)
         if p is None:
             raise ValueError(f"{code} has no rows for {period}" if period is not None
                              else f"{org.name} has no value for {code}")
         chosen.append((found[code], p))
+    index = {(m.pk, p): i for i, (m, p) in enumerate(chosen)}
+    by_period = defaultdict(list)
+    for m, p in chosen:
+        by_period[p].append(m.pk)
+    wanted = Q()
+    for p, ids in by_period.items():
+        wanted |= Q(measure_id__in=ids, period=p)
     vectors = {}
-    for i, (measure, p) in enumerate(chosen):
-        for org_id, value in (MeasureValue.objects.filter(measure=measure, period=p, value__isnull=False)
-                              .values_list("organisation_id", "value")):
-            vectors.setdefault(org_id, [None] * len(chosen))[i] = value
+    for measure_id, p, org_id, value in (MeasureValue.objects.filter(wanted, value__isnull=False).order_by()
+                                         .values_list("measure_id", "period", "organisation_id", "value")):
+        vectors.setdefault(org_id, [None] * len(chosen))[index[measure_id, p]] = value
     if org.pk not in vectors:
         raise ValueError(f"{org.name} has no value for these measures")
-    orgs = Organisation.objects.in_bulk(list(vectors))
-    ordered = sorted(vectors, key=lambda pk: (orgs[pk].name, pk))  # ties keep name order
-    found_neighbours = bm.nearest_neighbours({orgs[pk]: vectors[pk] for pk in ordered}, orgs[org.pk], limit=limit)
+    names = dict(Organisation.objects.filter(pk__in=list(vectors)).values_list("pk", "name"))
+    ordered = sorted(vectors, key=lambda pk: (names[pk], pk))  # ties keep name order
+    # Keyed by primary key (cheap to hash and to name), the kept neighbours' Organisations put in after.
+    found_neighbours = bm.nearest_neighbours({pk: vectors[pk] for pk in ordered}, org.pk, weights=weights,
+                                             limit=limit)
     if not found_neighbours:
         raise ValueError(f"no other council has a value for these measures in common with {org.name}")
-    return ComputedNeighbours(org, chosen, found_neighbours, len(vectors))
+    kept = Organisation.objects.in_bulk([n.key for n in found_neighbours])
+    found_neighbours = [n._replace(key=kept[n.key]) for n in found_neighbours]
+    return ComputedNeighbours(org, chosen, found_neighbours, len(vectors), weights=weights)

@@ -179,6 +179,9 @@ MAX_MEASURES_TEXT = 400
 class NeighbourParams(QueryParams):
     measures: Annotated[Text, StringConstraints(min_length=1, max_length=MAX_MEASURES_TEXT)] = Field(
         ..., description="Measure codes, comma-separated.", json_schema_extra={"example": "ASC1,ASC2"})
+    weights: Annotated[Text, StringConstraints(max_length=MAX_MEASURES_TEXT)] = Field(
+        None, description="One weight per measure, comma-separated, in the same order (numbers of 0 or more, at "
+                          "least one above 0); default: equal weights.", json_schema_extra={"example": "2,1"})
     limit: int = Field(15, ge=1, le=MAX_NEIGHBOURS, description=f"How many neighbours, 1 to {MAX_NEIGHBOURS}.")
     period: PeriodText = Field(None, description="Read every measure in this period; default, for each measure, "
                                                  "the latest period in which the council has a value.")
@@ -201,7 +204,7 @@ class NeighboursOut(Schema):
     measures: list[NeighbourMeasure]
     method: str
     sd: str = Field(..., description="population: z-scores divide by n.")
-    weights: str
+    weights: list[float] | str = Field(..., description="'equal', or the weight of each measure in order.")
     compared: int = Field(..., description="Councils with a value for at least one measure (this one included).")
     count: int = Field(..., description="Neighbours returned (at most limit).")
     neighbours: list[NeighbourOut] = Field(..., description="Nearest first; the council itself is never listed.")

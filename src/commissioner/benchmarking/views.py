@@ -21,7 +21,27 @@ from commissioner.orgs.models import Organisation
 HOME = ("Home", "/")
 BENCHMARKING = ("Benchmarking", "/benchmarking/")
 EXPORT_FIELDS = ["measure", "period", "organisation_code", "la_code", "organisation", "value", "status", "rank", "of",
-                 "missing_in_period", "percentile", "quartile", "mads_from_median", "median"]
+                 "missing_in_period", "percentile", "quartile", "mads_from_median", "median", "synthetic"]
+
+
+SUMMARY_FIELDS = ["measure", "name", "period", "organisation_code", "value", "unit", "polarity", "rank", "of",
+                  "missing_in_period", "percentile", "quartile", "mads_from_median", "median", "trend", "sentence",
+                  "synthetic"]
+
+
+def summary_rows(org, items):
+    """The council summary as plain rows for the downloads (missing stays None: an empty CSV cell)."""
+    rows = []
+    for i in items:
+        pos = i.position
+        rows.append({
+            "measure": i.measure.code, "name": i.measure.name, "period": i.period,
+            "organisation_code": org.gss_code or org.la_code, "value": None if i.value is None else float(i.value),
+            "unit": i.measure.unit, "polarity": i.measure.polarity, "rank": pos.rank, "of": i.n,
+            "missing_in_period": i.missing, "percentile": pos.percentile, "quartile": pos.quartile,
+            "mads_from_median": pos.mad_distance, "median": pos.median, "trend": i.trend, "sentence": i.sentence,
+            "synthetic": i.measure.synthetic})
+    return rows
 
 
 def _methods():
@@ -31,7 +51,17 @@ def _methods():
 
 @require_safe
 def catalogue(request):
-    return render(request, "benchmarking/catalogue.html", {"measures": queries.catalogue(),
+    measures = queries.catalogue(request.user)
+    fmt = request.GET.get("format", "")
+    if fmt in ("csv", "json"):
+        rows = [{"code": m.code, "name": m.name, "kind": m.kind, "unit": m.unit, "polarity": m.polarity,
+                 "source": m.source, "licence": m.licence, "councils": m.councils, "rows": m.rows,
+                 "periods": " ".join(m.periods), "synthetic": m.synthetic} for m in measures]
+        return download("benchmark-measures", fmt, list(rows[0]) if rows else ["code"], rows,
+                        {"councils": "councils with a value in any period"})
+    if fmt:
+        raise Http404("Unknown format: use csv or json")
+    return render(request, "benchmarking/catalogue.html", {"measures": measures,
                                                            "breadcrumbs": [HOME]})
 
 
@@ -44,7 +74,7 @@ def _org(request):
 
 @require_safe
 def measure_page(request, code):
-    measure = get_object_or_404(Measure, code=code.upper())
+    measure = get_object_or_404(queries.visible_measures(request.user), code=code.upper())
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "json"):
         return _export(measure, request.GET.get("period") or None, fmt)
@@ -57,34 +87,38 @@ def measure_page(request, code):
                 .only("name", "slug"))
     return render(request, "benchmarking/measure.html", {
         "measure": measure, "t": table, "org": org, "councils": councils,
-        "can_upload": request.user.is_authenticated and (
-            request.user.is_superuser or bool(tenancy.member_org_ids(request.user, tenancy.EDIT_ROLES))),
-        "peer_options": queries.peer_options(request.user, org), "breadcrumbs": [HOME, BENCHMARKING],
+        "can_upload": services.may_upload(request.user, measure),
+        "peer_options": queries.peer_options(request.user, org, measure), "breadcrumbs": [HOME, BENCHMARKING],
         **_methods()})
+
+
+def download(name, fmt, fields, rows, meta, rows_key="rows"):
+    """A table as a CSV (one row per line, the metadata repeated in its own columns) or JSON download."""
+    if fmt == "json":
+        response = JsonResponse({**meta, rows_key: rows}, json_dumps_params={"indent": 1})
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        extra = [k for k, v in meta.items() if isinstance(v, str | int | float | bool)]
+        writer.writerow(fields + extra)
+        for r in rows:
+            writer.writerow(["" if r[k] is None else r[k] for k in fields] + [meta[k] for k in extra])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
 
 
 def _export(measure, period, fmt):
     if period is not None and period not in queries.measure_periods(measure):
         raise Http404("No such period")
     rows = list(queries.export_rows(measure, period))
-    name = f"benchmark-{measure.code}{'-' + period if period else ''}"
-    if fmt == "json":
-        response = JsonResponse({"measure": queries.measure_metadata(measure), "values": rows},
-                                json_dumps_params={"indent": 1})
-        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
-        return response
-    out = io.StringIO()
     meta = queries.measure_metadata(measure)
-    fields = EXPORT_FIELDS + ["peer_group", "percentile_method", "quartile_method"]
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({**{k: "" if r[k] is None else r[k] for k in EXPORT_FIELDS},
-                         "peer_group": meta["peer_group"], "percentile_method": meta["percentile_method"],
-                         "quartile_method": meta["quartile_method"]})
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    if fmt == "json":
+        meta = {"measure": meta}
+    else:
+        meta = {k: meta[k] for k in ("peer_group", "percentile_method", "quartile_method")}
+    return download(f"benchmark-{measure.code}{'-' + period if period else ''}", fmt, EXPORT_FIELDS, rows, meta,
+                    rows_key="values")
 
 
 def chart(series, width=240, height=80, pad=8):
@@ -108,13 +142,26 @@ def chart(series, width=240, height=80, pad=8):
 def council_page(request, slug):
     org = get_object_or_404(Organisation, slug=slug)
     peer, items = queries.council_summary(org, peer_key=request.GET.get("peer", "national"), user=request.user)
-    for item in items:
+    fmt = request.GET.get("format", "")
+    if fmt in ("csv", "json"):
+        return download(f"benchmark-{org.slug}-{peer.key}", fmt, SUMMARY_FIELDS, summary_rows(org, items),
+                        {"organisation": org.name, "peer_group": peer.description, **_methods()})
+    if fmt:
+        raise Http404("Unknown format: use csv or json")
+    # Sorted by distance over all the measures, then cut into pages (1,000 measures at national scale).
+    from django.core.paginator import Paginator
+
+    page = Paginator(items, COUNCIL_PAGE_SIZE).get_page(request.GET.get("page"))
+    for item in page.object_list:
         item.chart = chart(item.series)
     return render(request, "benchmarking/council.html", {
-        "org": org, "peer": peer, "items": items, "peer_options": queries.peer_options(request.user, org),
-        "breadcrumbs": [HOME, BENCHMARKING], **_methods()})
+        "org": org, "peer": peer, "items": page.object_list, "count": len(items), "page_obj": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "synthetic": any(i.measure.synthetic for i in items),
+        "peer_options": queries.peer_options(request.user, org), "breadcrumbs": [HOME, BENCHMARKING], **_methods()})
 
 
+COUNCIL_PAGE_SIZE = 50  # measures a page of the council summary
 
 
 @login_required
@@ -123,8 +170,10 @@ def upload(request, code):
     """A council's editors upload their council's values for a measure (site administrators: any council's).
     The whole file is checked first; any problem (another council's row included) and nothing is saved."""
     measure = get_object_or_404(Measure, code=code.upper())
-    if not (request.user.is_superuser or tenancy.member_org_ids(request.user, tenancy.EDIT_ROLES)):
-        raise PermissionDenied("Only a council's admins and commissioners can submit values")
+    refusal = services.upload_refusal(request.user, measure)
+    if refusal is not None:
+        services.log_refusal(request.user, measure, "submit benchmarking values", reason=refusal)
+        raise PermissionDenied(refusal)
     posted = request.method == "POST"
     form = forms.UploadForm(request.POST if posted else None, request.FILES if posted else None)
     problems = []

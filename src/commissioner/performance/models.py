@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from commissioner.orgs.tenancy import ScopedQuerySet
 from commissioner.register.models import Contract, Provider
 
 
@@ -228,3 +229,80 @@ class Reminder(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class ProviderContractSummary(models.Model):
+    """Derived, never edited: one row per contract and provider holding it, with the contract's current
+    results, for the provider benchmarking pages (fast at national scale).
+
+    Kept by ``performance.services`` whenever a KPI, return or assessment is written (through
+    ``benchmarking.providers.refresh_summaries``) and rebuilt in bulk, idempotently, by
+    ``benchmarking.providers.rebuild_summaries()``. ``owner`` and ``is_private`` are copies of the
+    contract's, so that ``objects.visible_to(user)`` applies the one tenancy rule of ``orgs.tenancy``.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey("orgs.Organisation", on_delete=models.CASCADE, related_name="+")
+    is_private = models.BooleanField(default=False)
+    buyer = models.ForeignKey("orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    cpv_division = models.CharField(max_length=2, blank=True)
+    kpis = models.PositiveIntegerField(default=0, help_text="active KPIs")
+    met = models.PositiveIntegerField(default=0, help_text="current returns classified met")
+    slightly_below = models.PositiveIntegerField(default=0)
+    below = models.PositiveIntegerField(default=0)
+    significantly_below = models.PositiveIntegerField(default=0)
+    rating = models.CharField(max_length=30, blank=True, help_text="latest current assessment's rating")
+    rated_on = models.DateField(null=True, blank=True)
+    unit_cost = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True,
+                                    help_text="latest current value of a KPI whose unit starts with £")
+    unit_cost_unit = models.CharField(max_length=40, blank=True)
+    unit_cost_period_end = models.DateField(null=True, blank=True)
+    synthetic = models.BooleanField(default=False, help_text="any of the figures is synthetic")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contract", "provider"], name="one_summary_per_contract_provider")]
+        indexes = [models.Index(fields=["provider", "buyer"]), models.Index(fields=["cpv_division", "provider"]),
+                   models.Index(fields=["buyer", "cpv_division"]),
+                   models.Index(fields=["cpv_division", "unit_cost_unit"])]
+
+    def __str__(self):
+        return f"{self.contract_id}/{self.provider_id}"
+
+
+class ProviderCategorySummary(models.Model):
+    """Derived, never edited: one row per CPV division and provider, over the PUBLIC contracts of
+    ``ProviderContractSummary``, so that the national category ranking is read without grouping every
+    contract of a division. Kept with the contract summary by ``benchmarking.providers``. Users who may
+    see private contracts in the division, and peer groups, are computed from the contract summary."""
+
+    cpv_division = models.CharField(max_length=2)
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    contracts = models.PositiveIntegerField(default=0)
+    councils = models.PositiveIntegerField(default=0)
+    met = models.PositiveIntegerField(default=0)
+    slightly_below = models.PositiveIntegerField(default=0)
+    below = models.PositiveIntegerField(default=0)
+    significantly_below = models.PositiveIntegerField(default=0)
+    returns = models.PositiveIntegerField(default=0)
+    share_met = models.FloatField(null=True, blank=True, help_text="met / returns; null when no returns")
+    rated_good = models.PositiveIntegerField(default=0)
+    rated_approaching = models.PositiveIntegerField(default=0)
+    rated_requires_improvement = models.PositiveIntegerField(default=0)
+    rated_inadequate = models.PositiveIntegerField(default=0)
+    rated_other = models.PositiveIntegerField(default=0)
+    unit_cost_unit = models.CharField(max_length=40, blank=True, help_text="the division's most common £ unit")
+    unit_cost_median = models.FloatField(null=True, blank=True)
+    unit_cost_contracts = models.PositiveIntegerField(default=0)
+    synthetic = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cpv_division", "provider"],
+                                               name="one_category_summary_per_provider")]
+        indexes = [models.Index(fields=["cpv_division", "share_met"])]
+
+    def __str__(self):
+        return f"{self.cpv_division}/{self.provider_id}"

@@ -132,6 +132,7 @@ def _kpi_fields(data):
 def create_kpi(*, actor, contract, data, synthetic=False):
     _require(tenancy.can_edit(actor, contract.owner_id), actor, "define KPIs", contract)
     kpi = Kpi.objects.create(contract=contract, synthetic=synthetic, **_kpi_fields(data))
+    _summarise(contract)
     audit(actor=actor, organisation=contract.owner, action="created", obj=kpi, after=snapshot(kpi, KPI_FIELDS))
     return kpi
 
@@ -150,6 +151,7 @@ def update_kpi(*, actor, kpi, data):
         if cls != ret.classification:
             KpiReturn.objects.filter(pk=ret.pk).update(classification=cls)
     _count_misses(kpi)
+    _summarise(contract)
     audit(actor=actor, organisation=contract.owner, action="updated", obj=kpi, before=before,
           after=snapshot(kpi, KPI_FIELDS))
     return kpi
@@ -169,7 +171,9 @@ def _retire(actor, obj, fields, what):
 
 @atomic
 def retire_kpi(*, actor, kpi):
-    return _retire(actor, kpi, KPI_FIELDS, "retire KPIs")
+    kpi = _retire(actor, kpi, KPI_FIELDS, "retire KPIs")
+    _summarise(kpi.contract)
+    return kpi
 
 
 # Returns ------------------------------------------------------------------------------------------
@@ -219,6 +223,7 @@ def submit_return(*, actor, kpi, day, value, evidence="", source=KpiReturn.Sourc
     except IntegrityError:  # the same return submitted twice at once
         raise PerformanceError("period", "a return for this period was submitted at the same time") from None
     _count_misses(kpi)
+    _summarise(contract)
     audit(actor=actor, organisation=contract.owner, action="created", obj=ret, after=snapshot(ret, RETURN_FIELDS))
     return ret
 
@@ -244,6 +249,7 @@ def correct_return(*, actor, ret, value, evidence=None, reason):
         source=ret.source, submitted_by=_user(actor), supersedes=ret, correction_reason=reason[:500],
         synthetic=ret.synthetic)
     _count_misses(kpi)
+    _summarise(contract)
     audit(actor=actor, organisation=contract.owner, action="corrected", obj=new, before=before,
           after=snapshot(new, RETURN_FIELDS))
     return new
@@ -256,6 +262,13 @@ def _count_misses(kpi):
     if n != kpi.trailing_misses:
         Kpi.objects.filter(pk=kpi.pk).update(trailing_misses=n)
         kpi.trailing_misses = n
+
+
+def _summarise(contract):
+    """Keep the provider benchmarking summary (``ProviderContractSummary``) equal to the contract's results."""
+    from commissioner.benchmarking.providers import refresh_summaries
+
+    refresh_summaries([contract.pk])
 
 
 def _user(actor):
@@ -306,6 +319,7 @@ def record_assessment(*, actor, contract, period_start, period_end, rating, reas
         supersedes=previous, synthetic=synthetic,
         kpi_results=[{"kpi": k.name, "weight": str(k.weight), "value": str(r.value) if r else None,
                       "classification": r.classification if r else None} for k, r in results])
+    _summarise(contract)
     audit(actor=actor, organisation=contract.owner, action="created", obj=a,
           before=snapshot(previous, ASSESSMENT_FIELDS) if previous else None, after=snapshot(a, ASSESSMENT_FIELDS))
     return a

@@ -354,12 +354,13 @@ def generate(*, seed=DEFAULT_SEED, today=None, contracts=None, actor=None):
     return counts
 
 
-def _contract(contract, *, seed, today, actor):
+def _contract(contract, *, seed, today, actor, key=None):
     from commissioner.performance import services
     from commissioner.performance.models import Assessment, KpiReturn
 
-    rng = random.Random(f"{seed}:{contract.ocid}")
-    pattern = contract_pattern(seed, contract.ocid)
+    key = key or contract.ocid  # the random stream's name: the ocid, or a stable key for made-up contracts
+    rng = random.Random(f"{seed}:{key}")
+    pattern = contract_pattern(seed, key)
     act = procurement.kpis_required(contract.value, exempt=False)
     templates = CATALOGUE[catalogue_for(contract.cpv_division, contract.main_category)]
     n = max(rng.randint(2, 5), act)
@@ -380,7 +381,7 @@ def _contract(contract, *, seed, today, actor):
         kpi_pattern = pattern if i == 0 or rng.random() < 0.75 else "near"
         periods = return_periods(contract.start_date, contract.end_date, frequency, today)
         values = pattern_values(kpi_pattern, periods, target=target, direction=t.direction, tolerance=t.tolerance,
-                                spread=t.spread, places=t.places, high=t.high, seed=f"{seed}:{contract.ocid}:{i}")
+                                spread=t.spread, places=t.places, high=t.high, seed=f"{seed}:{key}:{i}")
         series.append((kpi, periods, values))
     latest_end = max((p[-1][1] for _, p, _ in series if p), default=None)
     for kpi, periods, values in series:
@@ -411,3 +412,69 @@ def _contract(contract, *, seed, today, actor):
             made["assessments"] += 1
             year += 1
     return made
+
+
+# A provider serving several councils ----------------------------------------------------------------
+
+CROSS_COUNCIL_REFERENCE = "synthetic-cross-council"
+CROSS_COUNCIL_NOTE = ("Synthetic: a made-up contract, so that the demo shows a provider serving several councils "
+                      "(the sample has none in care services). Not a real contract.")
+
+
+def cross_council(*, seed=DEFAULT_SEED, today=None, home=None, providers=2, extra=2, actor=None):
+    """Made-up contracts so that the demo's provider benchmarking shows a care provider serving several
+    councils (the sample register has no provider holding care contracts with more than one council).
+
+    For the first ``providers`` public providers (longest-running first) of the sample's live care contracts (CPV 85) with
+    a council in a region, ``extra`` more contracts like the real one (same provider, service, value and
+    term) with other councils of that region, drawn from the seed, and with ``home`` (the demo's council)
+    first when given. Each is public, titled "Synthetic: ...", described as made up, with the reference
+    ``synthetic-cross-council:<ocid>:<council>``; its KPIs, returns and assessments are made as by
+    ``generate`` (seeded by that reference, labelled synthetic). Written through ``register.services`` and
+    ``performance.services``; idempotent (a reference already there is skipped). Ends by rebuilding the
+    provider benchmarking summary (cheap, and it fills a database made before the summary existed).
+    """
+    from commissioner.benchmarking.providers import rebuild_summaries
+    from commissioner.orgs.models import Organisation
+    from commissioner.register.models import ContractSupplier
+    from commissioner.register.services import create_local_contract
+
+    today = today or data_today()
+    counts = {"contracts": 0, "kpis": 0, "returns": 0, "assessments": 0}
+    originals = (Contract.objects.filter(source=Source.OCDS, is_private=False, cpv_division="85", status__in=LIVE,
+                                         start_date__isnull=False, end_date__isnull=False,
+                                         end_date__gte=F("start_date"), buyer__kind=Organisation.Kind.COUNCIL)
+                 .exclude(buyer__region="")
+                 .filter(Exists(ContractSupplier.objects.filter(contract=OuterRef("pk"))))
+                 .select_related("buyer").order_by("start_date", "ocid"))  # the longest-running first
+    seen = []
+    for original in originals:
+        if len(seen) >= providers:
+            break
+        provider = original.contract_suppliers.order_by("id").first().supplier.provider
+        if provider.pk in seen or provider.is_private:
+            continue
+        seen.append(provider.pk)
+        rng = random.Random(f"{seed}:cross:{original.ocid}")
+        others = list(Organisation.objects.filter(kind=Organisation.Kind.COUNCIL, region=original.buyer.region)
+                      .exclude(pk=original.buyer_id).exclude(pk=getattr(home, "pk", None)).order_by("slug"))
+        chosen = [home] if home is not None and home.pk != original.buyer_id else []
+        chosen += rng.sample(others, min(max(extra - len(chosen), 0), len(others)))
+        for council in chosen:
+            reference = f"{CROSS_COUNCIL_REFERENCE}:{original.ocid}:{council.slug}"[:200]
+            if Contract.objects.filter(reference=reference).exists():
+                continue
+            actor = actor or generator_user()
+            with transaction.atomic():
+                contract = create_local_contract(
+                    owner=council, actor=actor, title=f"Synthetic: {original.title}"[:1000],
+                    description=CROSS_COUNCIL_NOTE, delivery_model="market", provider_name=provider.name,
+                    supplier_type=provider.supplier_type, value=original.value, start_date=original.start_date,
+                    end_date=original.end_date, cpv=original.cpv, is_private=False, reference=reference,
+                    companies_house=provider.companies_house, charity_number=provider.charity_number)
+                made = _contract(contract, seed=seed, today=today, actor=actor, key=reference)
+            counts["contracts"] += 1
+            for k, n in made.items():
+                counts[k] += n
+    rebuild_summaries()
+    return counts

@@ -451,6 +451,8 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
                 for s, _, _ in links:
                     totals_after.setdefault(provider_of[s], {})[pk] = value
     insert_rows(ContractSupplier, new_links)
+    from commissioner.benchmarking.providers import refresh_summaries  # provider benchmarking's summary rows
+    refresh_summaries({link["contract_id"] for link in new_links} | set(relinked))
     insert_rows(AuditEvent, events)
     if keep_totals:
         shift_provider_totals(totals_before, public_contract_links(relinked, totals_after))
@@ -523,6 +525,9 @@ def merge_providers(*, keep: Provider, merge: Provider, actor) -> Provider:
     audit(actor=actor, action="deleted-after-merge", obj=merge, before=snapshot(merge, PROVIDER_AUDIT_FIELDS))
     merge.delete()
     refresh_provider_totals([keep.pk])
+    from commissioner.benchmarking.providers import refresh_provider_summaries
+
+    refresh_provider_summaries([keep.pk])
     return keep
 
 
@@ -542,7 +547,11 @@ def split_supplier(*, supplier: Supplier, actor) -> Provider:
     audit(actor=actor, action="split", obj=supplier, before=before, after=snapshot(supplier, SUPPLIER_AUDIT_FIELDS))
     if not old.suppliers.exists():
         old.delete()
-        refresh_provider_totals([provider.pk])
+        changed = [provider.pk]
     else:
-        refresh_provider_totals([provider.pk, old.pk])
+        changed = [provider.pk, old.pk]
+    refresh_provider_totals(changed)
+    from commissioner.benchmarking.providers import refresh_provider_summaries
+
+    refresh_provider_summaries(changed)
     return provider

@@ -1,6 +1,9 @@
 """``commissioner benchmark``: national benchmarking measures and values.
 
     commissioner benchmark import-oflog [PATH]      the Oflog adult social care measures (default: the sample)
+    commissioner benchmark import-indicators PATH... long-format indicator files (area_code, area_name, period,
+                                      indicator, measure, unit, value), e.g. the Trafford Data Lab files
+    commissioner benchmark import-trafford          the five Trafford Data Lab files in data/samples/trafford
     commissioner benchmark import-csv FILE --measure CODE [--as USERNAME] [--name NAME --unit UNIT
                                       --polarity higher|lower|none --source TEXT --licence TEXT --definition TEXT]
     commissioner benchmark export MEASURE [--format csv|json] [--period 2022-23] [--output PATH]
@@ -8,7 +11,7 @@
     commissioner benchmark peers COUNCIL FILE [--name NAME] [--as USERNAME]   a council's peer group: FILE is a
                                       nearest-neighbour JSON ({code: [codes]}, e.g. CIPFA's) or a list of codes
 
-An import loads everything or nothing: each problem is printed with its row, column and reason,
+An import loads everything or nothing (each indicator file on its own): each problem is printed with its row, column and reason,
 and the command fails (exit 1). With --as, the user's rights are checked (a council's users may only
 submit their own council's values); without it, whoever runs the command holds the database.
 """
@@ -26,10 +29,12 @@ from commissioner.benchmarking.views import EXPORT_FIELDS
 
 
 class Command(BaseCommand):
-    help = "National benchmarking: import-oflog [PATH], import-csv FILE --measure CODE, export MEASURE, map OLD NEW"
+    help = ("National benchmarking: import-oflog [PATH], import-csv FILE --measure CODE, import-indicators PATH..., "
+            "import-trafford, export MEASURE, map OLD NEW, peers COUNCIL FILE")
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["import-oflog", "import-csv", "export", "map", "peers"])
+        parser.add_argument("action", choices=["import-oflog", "import-csv", "import-indicators", "import-trafford",
+                                               "export", "map", "peers"])
         parser.add_argument("args", nargs="*")
         parser.add_argument("--measure")
         parser.add_argument("--as", dest="as_user", metavar="USERNAME")
@@ -53,6 +58,8 @@ class Command(BaseCommand):
         if action == "import-oflog":
             summary = services.import_oflog(args[0] if args else None, actor=actor)
             return self._report(summary)
+        if action in ("import-indicators", "import-trafford"):
+            return self._indicators(actor, action, args)
         if action == "import-csv":
             if len(args) != 1 or not opts.get("measure"):
                 raise CommandError("usage: import-csv FILE --measure CODE [--as USERNAME]")
@@ -130,6 +137,25 @@ class Command(BaseCommand):
         except services.BenchmarkError as e:
             raise CommandError(str(e)) from None
         self.stdout.write(f"Peer group '{group.name}' for {org.name}: {group.members.count()} councils")
+
+    def _indicators(self, actor, action, args):
+        from commissioner.benchmarking import indicators
+
+        if action == "import-trafford":
+            if args:
+                raise CommandError("usage: import-trafford (it takes no file: it loads data/samples/trafford)")
+            summaries = indicators.load_trafford_samples(actor=actor)
+        elif not args:
+            raise CommandError("usage: import-indicators PATH... (long-format CSV files)")
+        else:
+            summaries = [indicators.import_long_csv(path, actor=actor, label=path) for path in args]
+        for summary in summaries:
+            for line in summary.lines():
+                self.stdout.write(line)
+        refused = [s for s in summaries if not s.applied]
+        if refused:
+            raise CommandError(f"nothing loaded from {', '.join(s.label for s in refused)}: "
+                               f"{sum(len(s.problems) for s in refused)} problem(s)")
 
     def _report(self, summary):
         for line in summary.lines():

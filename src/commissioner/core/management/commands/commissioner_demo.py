@@ -69,6 +69,7 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
         from django.db.models import Count
 
+        from commissioner.orgs.models import Organisation
         from commissioner.orgs.services import create_user
         from commissioner.performance import synthetic
         from commissioner.performance.models import ProviderUser
@@ -80,6 +81,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Made synthetic performance data as at {synthetic.data_today():%d %B %Y} (seed "
                               f"{synthetic.DEFAULT_SEED}): {counts['kpis']} KPIs, {counts['returns']} returns and "
                               f"{counts['assessments']} assessments for {counts['contracts']} contracts")
+        made = synthetic.cross_council(home=Organisation.objects.get(la_code=DEMO_COUNCIL))
+        if made["contracts"]:
+            self.stdout.write(f"Made {made['contracts']} synthetic contracts with other councils for provider "
+                              f"benchmarking ({made['returns']} returns)")
         User = get_user_model()
         user = User.objects.filter(username=DEMO_PROVIDER).first()
         link = ProviderUser.objects.select_related("provider").filter(user=user).first() if user else None
@@ -99,9 +104,13 @@ class Command(BaseCommand):
 
     def _benchmarking(self):
         """The real Oflog adult social care measures (OGL v3.0); a second run changes nothing."""
-        from commissioner.benchmarking.services import import_oflog
+        from commissioner.benchmarking.services import demo_local_measures, import_oflog
 
         summary = import_oflog()
+        demo_local_measures()  # two example local value measures, values labelled synthetic; idempotent
         if summary.created or summary.updated:
             for line in summary.lines():
                 self.stdout.write(line)
+        from commissioner.benchmarking.indicators import load_trafford_samples  # Trafford Data Lab, OGL v3.0
+
+        load_trafford_samples(write=self.stdout.write)  # waste, NEET, living wage, child poverty: Trafford + peers
