@@ -112,10 +112,14 @@ def measure_table(request, code: Path[CodeText], params: Query[MeasureParams]):
     if params.period is not None and params.period not in queries.measure_periods(measure):
         raise FilterError("period", f"{measure.code} has no rows for '{params.period[:20]}'")
     chosen = chosen_peer(request.user, org, params.peer, measure)
-    table = queries.measure_table(measure, params.period, peer_key=chosen.key, org=org, user=request.user)
+    return table_out(queries.measure_table(measure, params.period, peer_key=chosen.key, org=org, user=request.user))
+
+
+def table_out(table) -> dict:
+    """A measure's table (``queries.measure_table``) as the API gives it."""
     q1, q2, q3 = table.quartiles
     return {
-        "measure": measure, "period": table.period, "periods": table.periods, "peer": peer_out(table.peer),
+        "measure": table.measure, "period": table.period, "periods": table.periods, "peer": peer_out(table.peer),
         "methods": methods(), "n": table.n, "median": table.median, "mad": table.mad,
         "quartiles": {"q1": q1, "median": q2, "q3": q3},
         "values": [row_out(r) for r in table.rows], "missing": [row_out(r) for r in table.missing],

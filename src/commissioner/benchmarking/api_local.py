@@ -19,7 +19,7 @@ from ninja.security import django_auth
 from pydantic import StringConstraints
 
 from commissioner.benchmarking import local_views, queries, services
-from commissioner.benchmarking.api import methods, peer_out, row_out
+from commissioner.benchmarking.api import table_out
 from commissioner.benchmarking.models import Measure
 from commissioner.benchmarking.schemas import CouncilRef, MeasureTableOut, PeriodText, SlugText
 from commissioner.orgs.models import Organisation
@@ -218,17 +218,7 @@ def local_comparison(request, code: Path[CodeText], params: Query[ComparisonPara
         raise FilterError("org", f"{org.name} does not use {measure.code}")
     if params.period is not None and params.period not in queries.measure_periods(measure):
         raise FilterError("period", f"{measure.code} has no rows for '{params.period[:20]}'")
-    table = queries.measure_table(measure, params.period, peer_key="adopters", org=org, user=request.user)
-    q1, q2, q3 = table.quartiles
-    return {
-        "measure": measure, "period": table.period, "periods": table.periods, "peer": peer_out(table.peer),
-        "methods": methods(), "n": table.n, "median": table.median, "mad": table.mad,
-        "quartiles": {"q1": q1, "median": q2, "q3": q3},
-        "values": [row_out(r) for r in table.rows], "missing": [row_out(r) for r in table.missing],
-        "missing_count": len(table.missing),
-        "highlighted": None if table.highlighted is None else row_out(table.highlighted),
-        "sentence": table.sentence,
-    }
+    return table_out(queries.measure_table(measure, params.period, peer_key="adopters", org=org, user=request.user))
 
 
 # Writes -----------------------------------------------------------------------------------------

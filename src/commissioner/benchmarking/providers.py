@@ -240,8 +240,20 @@ def visible_rows(user):
 
 # Provider across councils -------------------------------------------------------------------------
 
+class _Results:
+    """Shared by a council's and a provider's row: returns counted by classification and the share met."""
+
+    @property
+    def returns(self):
+        return sum(self.counts.values())
+
+    @property
+    def share_pct(self):
+        return pr.percent(self.share_met)
+
+
 @dataclass
-class CouncilResults:
+class CouncilResults(_Results):
     buyer: Organisation | None
     buyer_label: str
     contracts: int
@@ -254,14 +266,6 @@ class CouncilResults:
     unit_costs: list  # [{"unit", "median", "latest", "latest_period_end", "contracts"}]
     synthetic: bool
     own: bool = False
-
-    @property
-    def returns(self):
-        return sum(self.counts.values())
-
-    @property
-    def share_pct(self):
-        return pr.percent(self.share_met)
 
     @property
     def latest_rating_label(self):
@@ -374,7 +378,7 @@ class Median(Aggregate):
 
 
 @dataclass
-class ProviderRow:
+class ProviderRow(_Results):
     provider_id: int
     name: str
     contracts: int
@@ -389,14 +393,6 @@ class ProviderRow:
     rank: int | None = None
     percentile: float | None = None
     unit_cost_rank: int | None = None
-
-    @property
-    def returns(self):
-        return sum(self.counts.values())
-
-    @property
-    def share_pct(self):
-        return pr.percent(self.share_met)
 
     @property
     def rated(self):
