@@ -463,8 +463,10 @@ def build_summaries():
         t = time.perf_counter()
         n = rebuild_summaries()
         out.append(("benchmarking.providers.rebuild_summaries()", time.perf_counter() - t, n))
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+    connection.close()
+    t = time.perf_counter()
+    vacuum_analyze()  # as autovacuum would soon after: the timings should not meet it
+    out.append(("VACUUM ANALYZE", time.perf_counter() - t, 0))
     for label, dt, n in out:
         print(f"  {label}: {n:,} rows in {dt:.1f} s", flush=True)
     return out
@@ -644,6 +646,17 @@ def run_pages(args, user):
     sizes[direct_name] = 0
     times = {name: [] for name, *_ in pages}
     times[direct_name] = []
+    import gc
+
+    pauses, started = [], []
+
+    def gc_timer(phase, info):  # the collector's full passes during the timed rounds, to tell them from load
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif info["generation"] == 2 and started:
+            pauses.append((time.perf_counter() - started[0]) * 1000)
+
+    gc.callbacks.append(gc_timer)
     t0 = time.perf_counter()
     for _ in range(args.repeat):
         for name, client, url, _ in pages:
@@ -652,6 +665,7 @@ def run_pages(args, user):
         direct()
         times[direct_name].append((time.perf_counter() - t) * 1000)
     timing_s = time.perf_counter() - t0
+    gc.callbacks.remove(gc_timer)
 
     items = pages + [(direct_name, None, None, NEIGHBOURS_TARGET_MS)]
     queries_seen = {}
@@ -692,6 +706,10 @@ def run_pages(args, user):
           "request; KB: the response body)")
     print(f"nearest neighbours: {found.compared} councils compared on {len(found.measures)} measures, "
           f"{len(found.neighbours)} kept")
+    print(f"full garbage collections during the timed rounds: {len(pauses)}"
+          + (f", {sum(pauses):.0f} ms in all, the longest {max(pauses):.0f} ms" if pauses else ""))
+    slow = sorted(times[direct_name], reverse=True)[:3]
+    print(f"{direct_name}: slowest three {', '.join(f'{t:.0f}' for t in slow)} ms")
 
     print("\nslowest queries (one request):")
     for name, *_ in items[1:]:
@@ -719,8 +737,9 @@ def main(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--reuse", action="store_true", help="time a database kept by --keep, without generating")
     parser.add_argument("--rebuild", action="store_true", help="with --reuse: build the summary tables again")
-    parser.add_argument("--no-gc-freeze", action="store_true",
-                        help="undo commissioner.wsgi's gc.freeze() (to see what it saves)")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="undo commissioner.wsgi's garbage collector settings (gc.freeze(), thresholds), "
+                             "to see what they save")
     args = parser.parse_args(argv)
 
     exists = bool(pg_exec(args.postgres, f"select 1 from pg_database where datname = '{PG_DBNAME}'"))
@@ -738,8 +757,9 @@ def main(argv=None):
 
     import commissioner.wsgi  # noqa: F401  set up as the WSGI server is (django.setup(), then gc.freeze())
 
-    if args.no_gc_freeze:
+    if args.default_gc:
         gc.unfreeze()
+        gc.set_threshold(700, 10, 10)
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection, connections
@@ -753,7 +773,8 @@ def main(argv=None):
           f"Django {django.get_version()}, PostgreSQL {server // 10000}.{server % 10000}; "
           f"load average {os.getloadavg()[0]:.2f}")
     print(f"database: PostgreSQL {PG_DBNAME}; process set up by commissioner.wsgi, "
-          f"{'gc.freeze() undone (--no-gc-freeze)' if args.no_gc_freeze else 'with its gc.freeze()'}")
+          f"{'its gc settings undone (--default-gc)' if args.default_gc else 'with its gc settings'}: "
+          f"gc thresholds {gc.get_threshold()}, {gc.get_freeze_count():,} objects frozen")
     ok = True
     try:
         t = time.perf_counter()

@@ -425,6 +425,7 @@ ENDPOINTS = [
     "/performance/contracts/{ocid}", "/performance/contracts/{ocid}/returns",
     "/performance/returns/{return_id}/correction", "/performance/councils/{slug}/compliance",
     "/performance/councils/{slug}/forward-plan",
+    "/risk/contracts/{ocid}/accounts", "/risk/contracts/{ocid}/assessments",
     "/benchmarking/measures", "/benchmarking/measures/{code}", "/benchmarking/councils/{slug}",
     "/benchmarking/councils/{slug}/neighbours", "/benchmarking/providers/{provider_id}", "/benchmarking/categories/{division}",
     "/benchmarking/local-measures", "/benchmarking/local-measures/{code}",

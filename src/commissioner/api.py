@@ -38,6 +38,7 @@ from commissioner.orgs.api import router as orgs_router
 from commissioner.performance.api import router as performance_router
 from commissioner.register.api import router as register_router
 from commissioner.register.queries import FilterError
+from commissioner.risk.api import router as risk_router
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem types: "about:blank" (the status says it all) or this one, which adds an `errors` list.
@@ -325,3 +326,4 @@ api.add_router("", performance_router, tags=["performance"])
 api.add_router("", benchmarking_router, tags=["benchmarking"])
 api.add_router("", benchmarking_local_router, tags=["benchmarking"])
 api.add_router("", benchmarking_providers_router, tags=["benchmarking"])
+api.add_router("", risk_router, tags=["risk"])

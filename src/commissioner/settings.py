@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "commissioner.ocds",
     "commissioner.performance",
     "commissioner.benchmarking",
+    "commissioner.risk",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("commissioner.core.urls")),
     path("", include("commissioner.performance.urls")),
     path("", include("commissioner.benchmarking.urls")),
+    path("", include("commissioner.risk.urls")),
     path("", include("commissioner.register.urls")),
     path("", include("commissioner.register.provider_urls")),
     path("", include("commissioner.orgs.urls")),

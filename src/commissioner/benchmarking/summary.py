@@ -142,6 +142,9 @@ def refresh_positions(measure_ids=None) -> int:
     orgs = {pk: (t or "", r or "") for pk, t, r in Organisation.objects.values_list("pk", "la_type", "region")}
     written = 0
     with transaction.atomic():
+        # One refresh of a measure at a time (two writers of one measure would both insert its rows).
+        locked = Measure.objects.select_for_update().order_by("pk")
+        list((locked if ids is None else locked.filter(pk__in=ids)).values_list("pk", flat=True))
         if ids is None:
             PeerStats.objects.all().delete()
             LatestPosition.objects.all().delete()

@@ -249,7 +249,10 @@ def assess(*, annual_value, accounts: Sequence[Accounts] = (), criticality="medi
 
     result = Assessment(rating="medium", exposure="medium", exposure_ratio=None, health="not assessed")
     # exposure
-    if turnover:
+    if turnover == 0:  # given, and nil: the contract would be the whole of the firm's business, and more
+        level = 2
+        text = "Turnover is nil: the contract would be more than the whole of the supplier's business."
+    elif turnover:
         ratio = per_lot / turnover
         result.exposure_ratio = ratio
         level = 0 if ratio < EXPOSURE_BANDS[0] else 1 if ratio < EXPOSURE_BANDS[1] else 2
@@ -284,7 +287,8 @@ def assess(*, annual_value, accounts: Sequence[Accounts] = (), criticality="medi
         band = credit_band(credit_score)
         status = "serious" if band in ("very high risk", "high risk") else "concern" if band == "moderate risk" \
             else "good"
-        result.factors.append(Factor("Credit score", status, f"Credit score {credit_score:g}: {band}."))
+        result.factors.append(Factor("Credit score", status,
+                                     f"Credit score {_number(credit_score, 'credit score'):g}: {band}."))
         if status == "serious" and result.health in ("strong", "adequate", "not assessed"):
             result.health = "weak" if result.health != "strong" else "adequate"
 
@@ -332,6 +336,7 @@ def assess(*, annual_value, accounts: Sequence[Accounts] = (), criticality="medi
                                         f"{_money(value)}: the legacy rule would {'accept' if passes else 'reject'} "
                                         "this supplier."}
     else:
+        given = "Turnover is nil" if turnover == 0 else "No turnover given"
         result.legacy = {"passes": False, "rule": "turnover at least 2x the annual contract value",
-                         "explanation": "No turnover given: the legacy rule would reject this supplier."}
+                         "explanation": f"{given}: the legacy rule would reject this supplier."}
     return result

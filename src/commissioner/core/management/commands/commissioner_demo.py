@@ -34,6 +34,7 @@ class Command(BaseCommand):
         users = self._users()
         users += self._performance()
         self._benchmarking()
+        __import__("commissioner.risk.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL)  # synthetic accounts
         self.stdout.write("")
         self.stdout.write(f"Commissioner is running at http://{bind}/")
         for username, role in users:
