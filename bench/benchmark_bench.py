@@ -472,28 +472,16 @@ def build_summaries():
     return out
 
 
-# Indexes on existing models that the national pages need, made here by SQL (the Django definitions, for
-# benchmarking.models.MeasureValue.Meta.indexes, are in docs/benchmarks.md). Both cover their query (an
-# index-only scan): a council's values of every measure (its summary's series) and one period's values of a
-# few measures (computed nearest neighbours, a measure's table).
-BENCH_INDEXES = [
-    ("measurevalue_org_series",
-     "benchmarking_measurevalue (organisation_id, measure_id, period_sort, period) INCLUDE (value)"),
-    ("measurevalue_period_cover", "benchmarking_measurevalue (measure_id, period) INCLUDE (organisation_id, value)"),
-]
-
-
-def bench_indexes():
+def vacuum_values():
+    """VACUUM ANALYZE the values: index-only scans on the covering indexes of ``MeasureValue`` (a council's
+    series; one period's values of a few measures) need the visibility map."""
     from django.db import connection
 
     t = time.perf_counter()
     with connection.cursor() as cur:
-        for name, definition in BENCH_INDEXES:
-            cur.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
-        if connection.get_autocommit():  # VACUUM: the visibility map that index-only scans need
+        if connection.get_autocommit():
             cur.execute("VACUUM ANALYZE benchmarking_measurevalue")
-    print(f"  indexes for the national pages: {', '.join(n for n, _ in BENCH_INDEXES)} "
-          f"({time.perf_counter() - t:.1f} s)", flush=True)
+    print(f"  values vacuumed and analysed ({time.perf_counter() - t:.1f} s)", flush=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -784,7 +772,7 @@ def main(argv=None):
             t = time.perf_counter()
             counts, _ = generate(args)
             gen_s = time.perf_counter() - t
-            bench_indexes()
+            vacuum_values()
             vac_s = vacuum_analyze()
             print(f"generated in {gen_s:.0f} s (+ VACUUM ANALYZE {vac_s:.0f} s): "
                   + ", ".join(f"{v:,} {k}" for k, v in counts.items()), flush=True)
@@ -798,7 +786,7 @@ def main(argv=None):
         else:
             from commissioner.benchmarking import summary
 
-            bench_indexes()
+            vacuum_values()
             if args.rebuild or not summary.PeerStats.objects.exists():
                 build_summaries()
             user = get_user_model().objects.get(username="bench-commissioner")

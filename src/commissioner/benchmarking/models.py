@@ -140,7 +140,14 @@ class MeasureValue(models.Model):
         ordering = ["measure", "period_sort", "organisation__name"]
         constraints = [models.UniqueConstraint(fields=["measure", "organisation", "period"],
                                                name="one_value_per_measure_org_period")]
-        indexes = [models.Index(fields=["measure", "period"])]
+        indexes = [
+            # a council's series for its summary page, read from the index alone (PostgreSQL: INCLUDE value)
+            models.Index(fields=["organisation", "measure", "period_sort", "period"], include=["value"],
+                         name="measurevalue_org_series"),
+            # one period's values of a measure (tables, positions, nearest neighbours)
+            models.Index(fields=["measure", "period"], include=["organisation", "value"],
+                         name="measurevalue_period_cover"),
+        ]
 
     def __str__(self):
         return f"{self.measure.code} {self.organisation} {self.period}: {'missing' if self.value is None else self.value}"

@@ -27,6 +27,7 @@ from commissioner.benchmarking.models import (
     PeerGroup,
     Polarity,
 )
+from commissioner.benchmarking.summary import refresh_positions
 from commissioner.orgs import reference, tenancy
 from commissioner.orgs.models import Organisation
 from commissioner.orgs.services import audit, council_organisation, snapshot
@@ -151,6 +152,8 @@ def define_measure(*, actor=None, data, owner=None) -> tuple[Measure, bool]:
         if {"definition", "unit", "polarity"} & set(changed):
             measure.version += 1
         measure.save()
+        if "polarity" in changed:
+            refresh_positions([measure.pk])
         audit(actor=actor, actor_label="" if actor else "benchmarking", organisation=measure.owner,
               action="updated", obj=measure, before=before, after=snapshot(measure, MEASURE_FIELDS))
     return measure, False
@@ -254,6 +257,7 @@ class _Writer:
         MeasureValue.objects.bulk_create(self.new, batch_size=1000)
         MeasureValue.objects.bulk_update(self.changed, ["value", "period_sort", "version", "import_run", "updated_at"],
                                          batch_size=1000)
+        refresh_positions({v.measure_id for v in self.new + self.changed})
 
 
 def import_oflog(path=None, *, actor=None) -> ImportSummary:
@@ -526,6 +530,8 @@ def update_local_measure(*, actor=None, measure: Measure, data) -> tuple[Measure
         if new_version:
             measure.version += 1
         measure.save()
+        if "polarity" in changed:
+            refresh_positions([measure.pk])
         if measure.status == Measure.Status.PUBLISHED:
             _version_row(measure, actor)
         audit(actor=actor, actor_label=_label(actor), organisation=measure.owner,
@@ -673,6 +679,7 @@ def record_value(*, actor=None, measure: Measure, organisation: Organisation, pe
         else:
             existing.value, existing.version, existing.note, existing.period_sort = number, version, note, start
             existing.save()
+        refresh_positions([measure.pk])
         audit(actor=actor, actor_label=_label(actor), organisation=organisation, action="recorded", obj=measure,
               before=before, after={"organisation": organisation.la_code or organisation.slug, "period": label,
                                     "value": str(number), "version": version, "note": note})
