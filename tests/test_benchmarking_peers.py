@@ -210,3 +210,38 @@ def test_api_neighbours_weights(two_measures):
         response = client.get(f"/api/v1/benchmarking/councils/{slug}/neighbours?measures=PEERX,PEERY&weights={bad}")
         assert response.status_code == 422, bad
         assert response.json()["errors"][0]["name"] == "weights"
+
+
+@pytest.mark.django_db
+def test_api_peer_groups_matrix_and_bad_input(users, two_measures):
+    merton = two_measures["MRT"]
+    path = f"/api/v1/benchmarking/councils/{merton.slug}/peer-groups"
+    body = {"name": "API group", "codes": [gss("SWK"), "lbh", gss("MRT")]}
+    got = {role: client_for(users, role).post(path, body, content_type="application/json").status_code
+           for role in ROLES}
+    assert got == statuses(401, 201, 201, 403, 403, 201)
+    group = PeerGroup.objects.get(owner=merton, name="API group")
+    assert sorted(m.la_code for m in group.members.all()) == ["LBH", "SWK"]
+    listed = {role: client_for(users, role).get(path) for role in ROLES}
+    assert {r: v.status_code for r, v in listed.items()} == statuses(401, 200, 200, 200, 403, 200)
+    (out,) = listed["viewer"].json()
+    assert out["key"] == f"group-{group.pk}" and [m["la_code"] for m in out["members"]] == ["LBH", "SWK"]
+    admin = client_for(users, "admin")
+    for bad, field in (({"name": "X", "codes": ["E09999999"]}, "body.codes"),
+                       ({"name": "X", "codes": []}, "body.codes"),
+                       ({"name": "", "codes": [gss("SWK")]}, "body.name"),
+                       ({"name": "X", "codes": [gss("MRT")]}, "body.codes"),
+                       ({"name": "X", "codes": ["E0" * 10]}, "body.codes.0")):
+        response = admin.post(path, bad, content_type="application/json")
+        assert response.status_code == 422, bad
+        assert response.json()["errors"][0]["name"] == field, bad
+    assert PeerGroup.objects.filter(owner=merton).count() == 1
+    csrf = client_for(users, "admin", enforce_csrf_checks=True).post(path, body, content_type="application/json")
+    assert csrf.status_code == 403
+
+
+@pytest.mark.django_db
+def test_api_code_mappings(users):
+    services.add_code_mapping(old_code="E10000009", new_code="E06000059", note="Dorset")
+    assert Client().get("/api/v1/benchmarking/code-mappings").json() == [
+        {"old_code": "E10000009", "new_code": "E06000059", "note": "Dorset"}]

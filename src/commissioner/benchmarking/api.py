@@ -9,14 +9,18 @@ to a default instead: an API client should know it asked for something that is n
 
 from typing import Annotated
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
+from ninja.errors import ValidationError
+from ninja.security import django_auth
 from pydantic import StringConstraints
 
-from commissioner.benchmarking import queries
-from commissioner.benchmarking.models import Measure
+from commissioner.benchmarking import queries, services
+from commissioner.benchmarking.models import CodeMapping, Measure, PeerGroup
 from commissioner.benchmarking.schemas import (
     MAX_SLUG,
+    CodeMappingOut,
     CouncilParams,
     CouncilSummaryOut,
     MeasureItem,
@@ -24,7 +28,10 @@ from commissioner.benchmarking.schemas import (
     MeasureTableOut,
     NeighbourParams,
     NeighboursOut,
+    PeerGroupIn,
+    PeerGroupOut,
 )
+from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 from commissioner.register.api import paginate
 from commissioner.register.queries import FilterError
@@ -203,3 +210,44 @@ def council_neighbours(request, slug: Path[SlugText], params: Query[NeighbourPar
         "neighbours": [{"organisation": n.key, "distance": n.distance, "rebased": n.rebased, "rank": n.rank}
                        for n in result.neighbours],
     }
+
+
+# Peer groups and the code mapping table -----------------------------------------------------------
+
+def _peer_group_out(group):
+    return {"id": group.pk, "key": f"group-{group.pk}", "name": group.name, "kind": group.kind,
+            "source": group.source, "members": sorted(group.members.all(), key=lambda o: o.name)}
+
+
+@router.get("/benchmarking/councils/{slug}/peer-groups", response=list[PeerGroupOut], auth=django_auth,
+            url_name="benchmarking_peer_groups")
+def council_peer_groups(request, slug: Path[SlugText]):
+    """The council's stored peer groups (own lists, imported lists, saved nearest neighbours): for its members
+    and site administrators only (CIPFA's lists are not open data)."""
+    org = council_or_404(slug)
+    if not (request.user.is_superuser or org.pk in tenancy.member_org_ids(request.user)):
+        raise PermissionDenied("Only the council's members can see its peer groups.")
+    return [_peer_group_out(g) for g in PeerGroup.objects.filter(owner=org).prefetch_related("members")]
+
+
+@router.post("/benchmarking/councils/{slug}/peer-groups", response={201: PeerGroupOut}, auth=django_auth,
+             url_name="benchmarking_peer_group_save")
+def save_council_peer_group(request, slug: Path[SlugText], body: PeerGroupIn):
+    """Save a peer group of the council from organisation codes (its admins and commissioners); an unknown
+    code is a 422 naming `codes`, and nothing is saved."""
+    org = council_or_404(slug)
+    if not tenancy.can_edit(request.user, org.pk):
+        raise PermissionDenied("Only the council's admins and commissioners can save its peer groups.")
+    try:
+        group = services.save_peer_group(actor=request.user, owner=org, name=body.name, codes=body.codes)
+    except services.BenchmarkError as e:
+        field = e.field if e.field in ("name", "codes") else "codes"
+        raise ValidationError([{"loc": ("body", "body", field), "msg": e.message, "type": "invalid"}]) from None
+    return Status(201, _peer_group_out(group))
+
+
+@router.get("/benchmarking/code-mappings", response=list[CodeMappingOut], url_name="benchmarking_code_mappings")
+def code_mappings(request):
+    """The code mapping table: values filed under an old code are loaded for the council that now holds it."""
+    return list(CodeMapping.objects.all())
+

@@ -208,3 +208,34 @@ class NeighboursOut(Schema):
     compared: int = Field(..., description="Councils with a value for at least one measure (this one included).")
     count: int = Field(..., description="Neighbours returned (at most limit).")
     neighbours: list[NeighbourOut] = Field(..., description="Nearest first; the council itself is never listed.")
+
+
+# Peer groups and the code mapping table ---------------------------------------------------------
+
+MAX_GROUP_CODES = 400
+
+
+class PeerGroupIn(Schema):
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=200)] = Field(
+        ..., description="The group's name; saving under an existing name replaces its members.")
+    codes: list[Annotated[Text, StringConstraints(min_length=1, max_length=12)]] = Field(
+        ..., min_length=1, max_length=MAX_GROUP_CODES,
+        description="Member councils' ONS (GSS) or three-letter codes; old codes are followed through the code "
+                    "mapping table and the council itself is left out.", json_schema_extra={"example": ["E09000028"]})
+
+
+class PeerGroupOut(Schema):
+    id: int
+    key: str = Field(..., description="Use as peer=<key> with org=<the council> on the measure and council "
+                                      "endpoints.")
+    name: str
+    kind: str = Field(..., description="own, imported or computed.")
+    source: str
+    members: list[CouncilRef]
+
+
+class CodeMappingOut(Schema):
+    old_code: str
+    new_code: str
+    note: str
+
