@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from django.test import Client
 
 from commissioner.benchmarking import indicators, queries, services
 from commissioner.benchmarking.importers import PeriodError
-from commissioner.benchmarking.models import ImportRun, Measure, MeasureValue, PeerGroup
+from commissioner.benchmarking.models import ImportRun, Measure, MeasureValue, PeerGroup, ReferenceValue
 from commissioner.methods import benchmarking as bm
 from commissioner.orgs.models import AuditEvent, Organisation
 from commissioner.orgs.services import council_organisation
@@ -179,6 +180,16 @@ def test_england_is_reported_and_kept_but_never_ranked(loaded):
     neet = loaded["poverty/neet.csv"].reference
     assert neet["TDL-NEET-PCT"]["E92000001"]["values"]["2022-23"] == "2.8"  # published as "2023"
     assert neet["TDL-NEET-OR-NOT-KNOWN-PCT"]["E92000001"]["values"]["2022-23"] == "5.2"
+    # stored beside the councils' values, shown next to the median on the page and in the API, never ranked
+    recycled = Measure.objects.get(code="TDL-WASTE-RECYCLED-PCT")
+    assert ReferenceValue.objects.filter(measure=recycled, area_code="E92000001").count() == 12
+    table = queries.measure_table(recycled, "2021-22")
+    assert [(r.area_name, r.value) for r in table.references] == [("England", Decimal("42.5"))]
+    assert all(row.organisation.gss_code != "E92000001" for row in table.rows + table.missing)
+    page = Client().get("/benchmarking/measures/TDL-WASTE-RECYCLED-PCT/?period=2021-22")
+    assert "England (E92000001, for comparison, not ranked): 42.5 %." in page.content.decode()
+    api = Client().get("/api/v1/benchmarking/measures/TDL-WASTE-RECYCLED-PCT?period=2021-22").json()
+    assert api["references"] == [{"area_code": "E92000001", "area_name": "England", "value": 42.5}]
 
 
 def test_wards_are_skipped_as_not_councils(loaded):
@@ -207,9 +218,10 @@ def test_neet_calendar_labels_are_the_academic_year_they_end(loaded):
 
 def test_a_second_import_changes_nothing(loaded):
     count, runs = MeasureValue.objects.count(), ImportRun.objects.count()
-    events = AuditEvent.objects.count()
+    events, references = AuditEvent.objects.count(), ReferenceValue.objects.count()
     again = indicators.load_trafford_samples()
-    assert [(s.created, s.updated, s.measures_created) for s in again] == [(0, 0, 0)] * 5
+    assert [(s.created, s.updated, s.measures_created, s.reference_changed) for s in again] == [(0, 0, 0, 0)] * 5
+    assert ReferenceValue.objects.count() == references == sum(s.reference_rows for s in loaded.values())
     assert [s.unchanged for s in again] == [320, 320, 192, 128, 154]
     assert (MeasureValue.objects.count(), ImportRun.objects.count(), AuditEvent.objects.count()) == (
         count, runs, events)

@@ -3,14 +3,23 @@ every change is checked and audited)."""
 
 from django.contrib import admin
 
-from commissioner.benchmarking.models import CodeMapping, ImportRun, Measure, MeasureValue, PeerGroup
+from commissioner.benchmarking.models import (
+    Adoption,
+    CodeMapping,
+    ImportRun,
+    Measure,
+    MeasureValue,
+    MeasureVersion,
+    PeerGroup,
+    ReferenceValue,
+)
 from commissioner.orgs.admin import ReadOnlyAdmin
 
 
 @admin.register(Measure)
 class MeasureAdmin(ReadOnlyAdmin):
-    list_display = ("code", "name", "unit", "polarity", "owner", "version", "source", "synthetic")
-    list_filter = ("polarity", "synthetic")
+    list_display = ("code", "name", "kind", "status", "unit", "polarity", "owner", "version", "source", "synthetic")
+    list_filter = ("kind", "status", "polarity", "synthetic")
     search_fields = ("code", "name", "definition")
 
 
@@ -39,3 +48,21 @@ class PeerGroupAdmin(ReadOnlyAdmin):
     list_display = ("name", "kind", "owner", "source")
     list_filter = ("kind",)
     search_fields = ("name", "owner__name")
+
+
+@admin.register(ReferenceValue)
+class ReferenceValueAdmin(ReadOnlyAdmin):
+    list_display = ("measure", "area_code", "area_name", "period", "value")
+    search_fields = ("measure__code", "area_code", "area_name")
+
+
+@admin.register(MeasureVersion)
+class MeasureVersionAdmin(ReadOnlyAdmin):
+    list_display = ("measure", "version", "name", "unit", "polarity", "created_at")
+    search_fields = ("measure__code", "name")
+
+
+@admin.register(Adoption)
+class AdoptionAdmin(ReadOnlyAdmin):
+    list_display = ("measure", "organisation", "version")
+    search_fields = ("measure__code", "organisation__name")

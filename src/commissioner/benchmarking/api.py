@@ -133,6 +133,8 @@ def table_out(table) -> dict:
         "missing_count": len(table.missing),
         "highlighted": None if table.highlighted is None else row_out(table.highlighted),
         "sentence": table.sentence,
+        "references": [{"area_code": r.area_code, "area_name": r.area_name,
+                        "value": None if r.value is None else float(r.value)} for r in table.references],
     }
 
 

@@ -43,7 +43,13 @@ from django.db import transaction
 
 from commissioner.benchmarking.importers import PeriodError, Problem, normalise_period, parse_value
 from commissioner.benchmarking.models import ImportRun, Measure, MeasureValue, Polarity
-from commissioner.benchmarking.services import CodeResolver, ImportSummary, _Writer, define_measure
+from commissioner.benchmarking.services import (
+    CodeResolver,
+    ImportSummary,
+    _Writer,
+    define_measure,
+    save_reference_values,
+)
 from commissioner.orgs.models import Organisation
 from commissioner.orgs.services import audit
 from commissioner.register.importers import decode, sniff_delimiter
@@ -269,6 +275,7 @@ class IndicatorSummary(ImportSummary):
     file_rows: int = 0
     measures: dict = field(default_factory=dict)  # code -> {name, unit, polarity, rows, councils, periods, rule}
     reference: dict = field(default_factory=dict)  # code -> {area_code: {"name", "values": {period: value}}}
+    reference_changed: int = 0  # reference rows created or changed
     skipped: dict = field(default_factory=dict)  # reason -> [row numbers]
 
     @property
@@ -478,6 +485,7 @@ def import_long_csv(path, *, actor=None, label="") -> IndicatorSummary:
                                                  else f"'{r.raw_value[:20]}' in the source (suppressed)")
             writer.add(measures[spec.code], org, period, start, value, note=note)
         writer.save()
+        summary.reference_changed = save_reference_values(measures, summary.reference, run if run.pk else None)
         for code, (spec, _) in specs.items():
             summary.measures[code] = {
                 "name": measures[code].name, "unit": measures[code].unit, "polarity": measures[code].polarity,
@@ -486,7 +494,7 @@ def import_long_csv(path, *, actor=None, label="") -> IndicatorSummary:
                 "rule": spec.period_note or AS_PUBLISHED}
         summary.organisations = len({o.pk for o in orgs.values()})
         summary.organisations_created = Organisation.objects.count() - before
-        if summary.created or summary.updated or summary.measures_created:
+        if summary.created or summary.updated or summary.measures_created or summary.reference_changed:
             run.counts = summary.as_dict()
             run.save()
             audit(actor=actor, actor_label="" if actor else "indicator import", action="imported", obj=run,

@@ -153,6 +153,26 @@ class MeasureValue(models.Model):
         return f"{self.measure.code} {self.organisation} {self.period}: {'missing' if self.value is None else self.value}"
 
 
+class ReferenceValue(models.Model):
+    """A figure for an area that is not a council (England, a region) published beside councils' values: shown
+    next to the peers' median on a measure's page, never ranked."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="references")
+    area_code = models.CharField(max_length=12)
+    area_name = models.CharField(max_length=200)
+    period = models.CharField(max_length=20)
+    value = models.DecimalField(max_digits=28, decimal_places=10, null=True, blank=True)
+    import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["measure", "period", "area_code"]
+        constraints = [models.UniqueConstraint(fields=["measure", "area_code", "period"],
+                                               name="one_reference_value_per_area_period")]
+
+    def __str__(self):
+        return f"{self.measure.code} {self.area_name} {self.period}: {'missing' if self.value is None else self.value}"
+
+
 class CodeMapping(models.Model):
     """An old organisation code (GSS or three-letter) and its successor: imports follow it."""
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from django.db.models import Count, Q
 
-from commissioner.benchmarking.models import Measure, MeasureValue, PeerGroup, Polarity
+from commissioner.benchmarking.models import Measure, MeasureValue, PeerGroup, Polarity, ReferenceValue
 from commissioner.methods import benchmarking as bm
 from commissioner.methods.positions import Group
 from commissioner.orgs import tenancy
@@ -173,6 +173,7 @@ class MeasureTable:
     quartiles: tuple = (None, None, None)
     highlighted: Row | None = None
     sentence: str = ""
+    references: list = field(default_factory=list)  # ReferenceValue (England, ...) for the period: never ranked
 
 
 def measure_table(measure, period=None, *, peer_key="national", org=None, user=None) -> MeasureTable:
@@ -206,6 +207,7 @@ def measure_table(measure, period=None, *, peer_key="national", org=None, user=N
     if table.highlighted is not None:
         table.sentence = describe(measure, table.highlighted.organisation.name, table.highlighted.position,
                                   chosen, table.n)
+    table.references = list(ReferenceValue.objects.filter(measure=measure, period=period))
     return table
 
 

@@ -132,6 +132,14 @@ class MeasureTableOut(Schema):
     missing_count: int
     highlighted: ValueRow | None = Field(..., description="The row of the council named by org, if any.")
     sentence: str = Field(..., description="Plain English for the highlighted council; empty without one.")
+    references: list["ReferenceOut"] = Field(..., description="Areas that are not councils (England, a region) "
+                                                               "in the same period, for comparison: never ranked.")
+
+
+class ReferenceOut(Schema):
+    area_code: str
+    area_name: str
+    value: float | None
 
 
 class Position(Schema):

@@ -26,6 +26,7 @@ from commissioner.benchmarking.models import (
     MeasureVersion,
     PeerGroup,
     Polarity,
+    ReferenceValue,
 )
 from commissioner.benchmarking.summary import refresh_positions
 from commissioner.orgs import reference, tenancy
@@ -258,6 +259,30 @@ class _Writer:
         MeasureValue.objects.bulk_update(self.changed, ["value", "period_sort", "version", "import_run", "updated_at"],
                                          batch_size=1000)
         refresh_positions({v.measure_id for v in self.new + self.changed})
+
+
+def save_reference_values(measures, reference, run=None) -> int:
+    """Store areas that are not councils (England, regions) beside a measure's values: ``reference`` maps a
+    measure code to {area code: {"name", "values": {period: value text or None}}}. Returns how many rows were
+    created or changed (a second import of the same file changes nothing)."""
+    changed = 0
+    for code, areas in reference.items():
+        measure = measures[code]
+        existing = {(r.area_code, r.period): r for r in ReferenceValue.objects.filter(measure=measure)}
+        for area_code, area in areas.items():
+            for period, text in area["values"].items():
+                value = None if text is None else Decimal(text).quantize(PLACES)
+                row = existing.get((area_code, period))
+                if row is None:
+                    ReferenceValue.objects.create(measure=measure, area_code=area_code, area_name=area["name"][:200],
+                                                  period=period, value=value, import_run=run)
+                elif (row.value, row.area_name) != (value, area["name"][:200]):
+                    row.value, row.area_name, row.import_run = value, area["name"][:200], run
+                    row.save()
+                else:
+                    continue
+                changed += 1
+    return changed
 
 
 def import_oflog(path=None, *, actor=None) -> ImportSummary:
