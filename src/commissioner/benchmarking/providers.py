@@ -186,6 +186,23 @@ def refresh_summaries(contract_ids) -> None:
     _refresh_categories(pairs)
 
 
+REBUILD_SHARE = 0.2  # a bulk import touching more than this share of the contracts rebuilds the summaries
+
+
+def refresh_after_import(contract_ids) -> None:
+    """After a bulk import: refresh the summary rows of the contracts it created or relinked, or, when they
+    are many (over REBUILD_SHARE of all contracts, or over 5,000), rebuild the whole summary in one set-based
+    pass, which is far cheaper than refreshing chunk by chunk."""
+    ids = set(contract_ids)
+    if not ids:
+        return
+    if len(ids) > 5_000 or len(ids) > REBUILD_SHARE * Contract.objects.count():
+        rebuild_summaries()
+    else:
+        with transaction.atomic():
+            refresh_summaries(ids)
+
+
 def _refresh_categories(pairs) -> None:
     """Recompute the category summary of these (division, provider) pairs; if a division's most common unit
     of cost changed, of every provider in the division."""

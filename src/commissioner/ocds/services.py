@@ -260,6 +260,7 @@ class Importer:
         self.actor = actor
         self.actor_label = source_label
         self.summary = ImportSummary()
+        self.touched = set()  # contracts whose provider benchmarking summary is refreshed at the end
         self.orgs = {}
         self.suppliers = {}
         self.progress = progress
@@ -294,6 +295,10 @@ class Importer:
                 finally:
                     if worker:
                         worker.stop()
+                    # once for the whole import (what was committed, even if a later chunk failed)
+                    from commissioner.benchmarking.providers import refresh_after_import
+
+                    refresh_after_import(self.touched)
         finally:
             gc.unfreeze()
         self.summary.seconds = time.monotonic() - start
@@ -514,7 +519,7 @@ class Importer:
         # Providers' totals move by what these contracts added before and add now, in the chunk's
         # transaction: never left stale.
         outcomes = register.apply_contracts(batch, actor=self.actor, actor_label=self.actor_label,
-                                            keep_totals=True, existing=contracts)
+                                            keep_totals=True, existing=contracts, touched=self.touched)
         for outcome in outcomes:
             setattr(self.summary, f"contracts_{outcome}", getattr(self.summary, f"contracts_{outcome}") + 1)
 

@@ -374,7 +374,7 @@ def contract_rows(rows) -> list:
     return InsertPlan.of(Contract).values(rows)
 
 
-def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=False, existing=None):
+def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=False, existing=None, touched=None):
     """Create or update many contracts with their supplier links, auditing each change.
 
     ``batch`` is [(ocid, fields, [(supplier, award_id, value)])]. Returns the outcome of each:
@@ -382,7 +382,10 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
     ``JSONText`` (already serialised). For a contract that does not exist yet, ``fields`` may instead be
     its whole row as database values (a list, from contract_rows). With ``keep_totals`` the providers'
     stored totals move by what the changed contracts took away and add (shift_provider_totals), in the
-    same transaction. ``existing`` (existing_contracts of the batch) saves a query.
+    same transaction. ``existing`` (existing_contracts of the batch) saves a query. Provider benchmarking's
+    summary rows of the created and relinked contracts are refreshed here, or, when ``touched`` (a set) is
+    given, their ids are added to it for the caller to refresh once at the end of a bulk import
+    (``benchmarking.providers.refresh_after_import``).
     """
     from commissioner.orgs.models import AuditEvent
 
@@ -451,8 +454,13 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
                 for s, _, _ in links:
                     totals_after.setdefault(provider_of[s], {})[pk] = value
     insert_rows(ContractSupplier, new_links)
-    from commissioner.benchmarking.providers import refresh_summaries  # provider benchmarking's summary rows
-    refresh_summaries({link["contract_id"] for link in new_links} | set(relinked))
+    changed_ids = {link["contract_id"] for link in new_links} | set(relinked)
+    if touched is not None:
+        touched |= changed_ids
+    else:
+        from commissioner.benchmarking.providers import refresh_summaries  # provider benchmarking's summary rows
+
+        refresh_summaries(changed_ids)
     insert_rows(AuditEvent, events)
     if keep_totals:
         shift_provider_totals(totals_before, public_contract_links(relinked, totals_after))
