@@ -45,6 +45,11 @@ BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench-benchmarking: $(STAMP)
 	@$(BIN)/python bench/benchmark_bench.py --postgres $(BENCH_PG)
 
+# Decision tools (issue 5): Monte Carlo appraisal, 7 options x 100,000 draws.
+.PHONY: bench-decision
+bench-decision: $(STAMP)
+	@$(BIN)/python bench/decision_bench.py
+
 # Participatory budgeting rules against pabutools (own venv under bench/out/pb-venv; needs ../shared).
 .PHONY: bench-pb
 bench-pb: $(STAMP)

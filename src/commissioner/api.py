@@ -30,15 +30,18 @@ from ninja.security import SessionAuth
 from ninja.throttling import UserRateThrottle
 from pydantic import Field
 
+from commissioner.appraisal.api import router as appraisal_router
 from commissioner.benchmarking.api import router as benchmarking_router
 from commissioner.benchmarking.api_local import router as benchmarking_local_router
 from commissioner.benchmarking.api_providers import router as benchmarking_providers_router
+from commissioner.market.api import router as market_router
 from commissioner.ocds.api import router as ocds_router
 from commissioner.orgs.api import router as orgs_router
 from commissioner.performance.api import router as performance_router
 from commissioner.register.api import router as register_router
 from commissioner.register.queries import FilterError
 from commissioner.risk.api import router as risk_router
+from commissioner.socialvalue.api import router as socialvalue_router
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem types: "about:blank" (the status says it all) or this one, which adds an `errors` list.
@@ -327,3 +330,6 @@ api.add_router("", benchmarking_router, tags=["benchmarking"])
 api.add_router("", benchmarking_local_router, tags=["benchmarking"])
 api.add_router("", benchmarking_providers_router, tags=["benchmarking"])
 api.add_router("", risk_router, tags=["risk"])
+api.add_router("", market_router, tags=["market"])
+api.add_router("", appraisal_router, tags=["appraisal"])
+api.add_router("", socialvalue_router, tags=["socialvalue"])

@@ -9,6 +9,7 @@
     commissioner performance import PATH --as USERNAME
     commissioner remind [--today YYYY-MM-DD]  reminders and emails for returns, assessments, decisions
     commissioner benchmark import-oflog|import-csv FILE --measure CODE|export CODE|map OLD NEW|peers ...
+    commissioner market import|grants FILE --council SLUG [--mapping JSON]   council spend / 360Giving grants
     commissioner demo                         migrate, load the sample data, serve
     commissioner serve                        gunicorn on 127.0.0.1:8000
 

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "commissioner.performance",
     "commissioner.benchmarking",
     "commissioner.risk",
+    "commissioner.appraisal",
+    "commissioner.socialvalue",
+    "commissioner.market",
 ]
 
 MIDDLEWARE = [

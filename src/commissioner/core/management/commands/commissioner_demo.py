@@ -35,6 +35,9 @@ class Command(BaseCommand):
         users += self._performance()
         self._benchmarking()
         __import__("commissioner.risk.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL)  # synthetic accounts
+        __import__("commissioner.market.services", fromlist=["demo"]).demo()  # real spend samples (OGL)
+        __import__("commissioner.appraisal.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL)  # synthetic
+        __import__("commissioner.socialvalue.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL)  # synthetic SROI
         self.stdout.write("")
         self.stdout.write(f"Commissioner is running at http://{bind}/")
         for username, role in users:

@@ -1,0 +1,183 @@
+"""Market analysis pages: the councils with spend data, one council's market (per service category),
+and the upload of a spend file (with the column mapping for a layout we do not know).
+
+Spend files are published under the OGL, so the analysis pages are public (read through
+``visible_to``: a private file is seen only by its council). Uploads need a sign-in and the council's
+admin or commissioner role (a refusal is audited). Every table downloads as CSV or JSON with
+``?table=NAME&format=csv|json``.
+"""
+
+import csv
+import io
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_safe
+
+from commissioner.market import forms, queries, services
+from commissioner.market.layouts import FIELDS
+from commissioner.orgs import tenancy
+
+HOME = ("Home", "/")
+MARKET = ("Market analysis", "/market/")
+MAX_PROBLEMS_SHOWN = 100
+
+
+@require_safe
+def index(request):
+    councils = list(queries.councils(request.user))
+    for c in councils:
+        c.market_files = list(queries.files(request.user, c))
+        c.can_upload = tenancy.can_edit(request.user, c.pk)
+        c.payment_count = sum(f.row_count for f in c.market_files)
+        c.synthetic = any(f.synthetic for f in c.market_files)
+    if request.GET.get("format") == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["council", "slug", "first_date", "last_date", "files", "payments", "synthetic"])
+        for c in councils:
+            writer.writerow([c.name, c.slug, c.market_files[0].first_date, max(f.last_date for f in c.market_files),
+                             len(c.market_files), c.payment_count, "yes" if c.synthetic else "no"])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="market-councils.csv"'
+        return response
+    own = [o for o in _editable_councils(request.user) if o.pk not in {c.pk for c in councils}]
+    return render(request, "market/index.html", {"councils": councils, "own": own, "breadcrumbs": [HOME]})
+
+
+def _editable_councils(user):
+    from commissioner.orgs.models import Organisation
+
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        return []
+    return list(Organisation.objects.filter(pk__in=tenancy.member_org_ids(user, tenancy.EDIT_ROLES)))
+
+
+def _council(slug):
+    council = queries.council_by_slug(slug)
+    if council is None:
+        raise Http404("No such council")
+    return council
+
+
+def _pct(value):
+    return None if value is None else f"{100 * value:.1f}%"
+
+
+def _table_rows(data, table, spend_files):
+    if table == "files":
+        return [{"name": f.name, "layout": f.layout, "encoding": f.encoding, "first_date": f.first_date.isoformat(),
+                 "last_date": f.last_date.isoformat(), "months": " ".join(f.months), "row_count": f.row_count,
+                 "redacted_count": f.redacted_count, "total": str(f.total)} for f in spend_files]
+    rows = data[table]
+    out = []
+    for r in rows:
+        out.append({k: (None if r.get(k) is None else (round(r[k], 6) if isinstance(r[k], float) else
+                                                        str(r[k]) if not isinstance(r[k], int) else r[k]))
+                    for k in queries.TABLES[table]})
+    return out
+
+
+def _download(council, table, fmt, rows, category, synthetic):
+    if fmt not in ("csv", "json"):
+        raise Http404("Unknown format: use csv or json")
+    header = queries.TABLES[table]
+    slug = f"market-{council.slug}-{table}"
+    if fmt == "json":
+        body = json.dumps({"council": council.slug, "category": category, "table": table,
+                           "synthetic": synthetic, "licence": "Open Government Licence v3.0",
+                           "rows": rows}, ensure_ascii=False)
+        response = HttpResponse(body, content_type="application/json")
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([*header, "synthetic"])
+        writer.writerows([[("" if r[k] is None else r[k]) for k in header] + ["yes" if synthetic else "no"]
+                          for r in rows])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}.{fmt}"'
+    return response
+
+
+@require_safe
+def council_page(request, slug):
+    council = _council(slug)
+    spend_files = list(queries.files(request.user, council))
+    if not spend_files:
+        raise Http404("No spend data for this council")
+    category = request.GET.get("category", "") or queries.ALL
+    data = queries.analysis(request.user, council, category)
+    known = {c["category"] for c in data["categories"]}
+    if category != queries.ALL and category not in known:
+        raise Http404("No such category")
+    synthetic = any(f.synthetic for f in spend_files)
+    fmt = request.GET.get("format", "")
+    if fmt:
+        table = request.GET.get("table", "")
+        if table not in queries.TABLES:
+            raise Http404("Unknown table: use " + ", ".join(queries.TABLES))
+        return _download(council, table, fmt, _table_rows(data, table, spend_files), category, synthetic)
+    url = reverse("market-council", args=[council.slug])
+    query = "" if category == queries.ALL else urlencode({"category": category}) + "&"
+    context = {
+        "council": council, "files": spend_files, "data": data, "category": category, "all": queries.ALL,
+        "synthetic": synthetic, "can_upload": tenancy.can_edit(request.user, council.pk),
+        "conc": {**data["concentration"], "top5": _pct(data["concentration"]["top5_share"])},
+        "categories": [{**c, "top5": _pct(c["top5_share"])} for c in data["categories"]],
+        "types": [{**t, "pct": _pct(t["share"])} for t in data["types"]],
+        "suppliers": [{**s, "pct": _pct(s["share"])} for s in data["suppliers"]],
+        "local": [{**row, "pct": _pct(row["share_of_known"])} for row in data["local"]],
+        "rule": data["local_rule"], "download": f"{url}?{query}",
+        "breadcrumbs": [HOME, MARKET],
+    }
+    return render(request, "market/council.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request, slug):
+    council = _council(slug)
+    services.refuse_unless_editor(request.user, council)
+    context = {"council": council, "breadcrumbs": [HOME, MARKET], "problems": [], "hidden": 0,
+               "fields": FIELDS}
+    if request.method == "GET":
+        context["form"] = forms.UploadForm()
+        return render(request, "market/upload.html", context)
+    headers = None
+    if "headers" in request.POST:
+        try:
+            headers = [str(h) for h in json.loads(request.POST["headers"] or "[]")][:200]
+        except (ValueError, TypeError):
+            headers = []
+        form = forms.MappingForm(request.POST, request.FILES, headers=headers)
+    else:
+        form = forms.UploadForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        raw = upload_file.read()
+        mapping = form.mapping() if isinstance(form, forms.MappingForm) else None
+        try:
+            result = services.import_spend(council=council, raw=raw, name=upload_file.name, actor=request.user,
+                                           mapping=mapping, is_private=form.cleaned_data["is_private"])
+        except services.MappingNeeded as needed:
+            form = forms.MappingForm(headers=needed.headers)
+            context.update(mapping_needed=True, has_header=needed.has_header)
+            status = 200
+        except services.MarketInputError as error:
+            form.add_service_error(error)
+            context["problems"] = [{"row": r, "column": c, "reason": m}
+                                   for r, c, m in error.problems[:MAX_PROBLEMS_SHOWN]]
+            context["hidden"] = max(0, len(error.problems) - MAX_PROBLEMS_SHOWN)
+        else:
+            messages.success(request, result.message)
+            return redirect(reverse("market-council", args=[council.slug]))
+    context["form"] = form
+    return render(request, "market/upload.html", context, status=status)

@@ -1,0 +1,445 @@
+"""The only writes for social return and social value: SROI models and outcomes, the proxy library
+(form and CSV), commitments and deliveries (form and CSV), and the synthetic demo.
+
+Each function is one transaction and writes the audit trail (commissioner.orgs.services.audit).
+Bad input raises ``SvInputError`` naming the field (and the row, for a CSV) and saves nothing; a
+user who may not write is refused with ``Refused`` (a PermissionDenied), and the refusal is audited.
+Percentages are entered as 0-100 and checked here; methods.sroi gets fractions.
+"""
+
+import csv
+import io
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from commissioner.methods import sroi
+from commissioner.orgs import tenancy
+from commissioner.orgs.services import audit, snapshot
+from commissioner.socialvalue.models import PERCENTS, Commitment, Delivery, Proxy, SroiModel, SroiOutcome
+
+MAX_NUMBER = Decimal("1e12")
+MAX_CSV_BYTES = 2_000_000
+MAX_CSV_ROWS = 5000
+FIRST_YEAR, LAST_YEAR = 1950, 2100
+PERCENT_LABELS = {"deadweight": "Deadweight", "displacement": "Displacement", "attribution": "Attribution",
+                  "drop_off": "Drop-off"}
+PROXY_COLUMNS = ("name", "unit", "value", "source", "year", "licence")  # and optionally synthetic
+DELIVERY_COLUMNS = ("measure", "unit", "period", "amount", "full_time", "part_time", "shared_by", "note")
+PERIOD = re.compile(r"^\d{4}(-\d{2}|-Q[1-4]|-\d{4})?$")
+PROXY_FIELDS = ("name", "unit", "value", "source", "year", "licence", "owner", "is_private")
+
+
+class SvInputError(ValueError):
+    """Bad input: ``field`` names it; ``problems`` lists every CSV problem (row, column, reason)."""
+
+    def __init__(self, field, message, problems=None):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.problems = field, message, problems or []
+
+
+class Refused(PermissionDenied):
+    def __init__(self, user, obj, what, organisation=None):
+        super().__init__(f"Only the council's admins and commissioners can {what}")
+        self.user, self.obj, self.what, self.organisation = user, obj, what, organisation
+
+
+def refuse_unless_editor(user, organisation, obj, what):
+    """Outside any transaction, so that the refusal stays in the audit trail."""
+    if not tenancy.can_edit(user, organisation.pk):
+        audit(actor=user, organisation=organisation, action="refused", obj=obj, after={"attempt": what})
+        raise Refused(user, obj, what, organisation)
+
+
+def _actor(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+# Parsing ------------------------------------------------------------------------------------------
+
+def parse_number(value, field, *, low=None, high=None, required=True, label=None):
+    """A number from a form, CSV or API as a Decimal; blank is None (or an error when required)."""
+    label = label or field.replace("_", " ")
+    text = "" if value is None else str(value).strip()
+    if isinstance(value, bool):
+        raise SvInputError(field, f"{label} must be a number, not {value!r}")
+    if text == "":
+        if required:
+            raise SvInputError(field, f"Enter the {label}")
+        return None
+    cleaned = re.sub(r"[£,\s]", "", text)
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        raise SvInputError(field, f"{label[0].upper() + label[1:]} must be a number, not '{text[:40]}'") from None
+    if not number.is_finite() or abs(number) >= MAX_NUMBER:
+        raise SvInputError(field, f"{label[0].upper() + label[1:]} must be a number under 1,000,000,000,000")
+    if low is not None and number < low or high is not None and number > high:
+        span = f"from {low:,} to {high:,}" if high is not None else f"{low:,} or more"
+        raise SvInputError(field, f"{label[0].upper() + label[1:]} must be {span}, not {text[:40]}")
+    return number
+
+
+def parse_percent(value, field):
+    """A share entered as a percentage from 0 to 100 (blank is 0%: no deadweight, and so on)."""
+    label = PERCENT_LABELS.get(field, field).lower()
+    number = parse_number(value, field, low=0, high=100, required=False, label=f"{label} (%)")
+    return Decimal(0) if number is None else number.quantize(Decimal("0.0001"))
+
+
+def parse_whole(value, field, *, low, high, label=None):
+    label = label or field.replace("_", " ")
+    text = "" if value is None else str(value).strip()
+    if not re.fullmatch(r"\d+", text) or not low <= int(text) <= high:
+        raise SvInputError(field, f"{label[0].upper() + label[1:]} must be a whole number from {low:,} to {high:,}"
+                                  f"{f', not {text[:20]!r}' if text else ''}")
+    return int(text)
+
+
+def parse_text(value, field, *, max_length, label=None, required=True):
+    text = "" if value is None else str(value).strip()
+    label = label or field.replace("_", " ")
+    if required and not text:
+        raise SvInputError(field, f"Enter the {label}")
+    if len(text) > max_length:
+        raise SvInputError(field, f"{label[0].upper() + label[1:]} must be {max_length} characters or fewer")
+    return text
+
+
+def _decode(data):
+    if len(data) > MAX_CSV_BYTES:
+        raise SvInputError("file", "The file is too large: at most 2 MB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise SvInputError("file", "The file is not a text (CSV) file") from None
+
+
+def _header(name):
+    return re.sub(r"[^a-z0-9]+", "_", (name or "").strip().lower().lstrip("\ufeff")).strip("_")
+
+
+def _read_csv(data, *, needed, known):
+    text = _decode(data)
+    if "\x00" in text:
+        raise SvInputError("file", "The file holds NUL characters: it is not a CSV file")
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as e:
+        raise SvInputError("file", f"The file could not be read as CSV: {e}") from None
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise SvInputError("file", "The file is empty: the first row must name the columns")
+    header = [_header(h) for h in rows[0]]
+    problems = [{"row": 1, "column": c, "reason": f"the column {c} is needed"} for c in needed if c not in header]
+    problems += [{"row": 1, "column": rows[0][i][:40], "reason": f"unknown column; the columns are {', '.join(known)}"}
+                 for i, h in enumerate(header) if h and h not in known]
+    dupes = {h for h in header if h and header.count(h) > 1}
+    problems += [{"row": 1, "column": h, "reason": "the column is given twice"} for h in sorted(dupes)]
+    if problems:
+        raise SvInputError("file", f"{len(problems)} problem(s) with the columns; nothing was saved", problems)
+    if len(rows) - 1 > MAX_CSV_ROWS:
+        raise SvInputError("file", f"The file has too many rows: at most {MAX_CSV_ROWS:,}")
+    out = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header):
+            out.append((number, None))
+            continue
+        out.append((number, dict(zip(header, [c.strip() for c in cells], strict=False))))
+    return out
+
+
+# Proxy library ------------------------------------------------------------------------------------
+
+PROXY_PARSERS = {
+    "name": lambda v: parse_text(v, "name", max_length=300),
+    "unit": lambda v: parse_text(v, "unit", max_length=100),
+    "value": lambda v: parse_number(v, "value", low=0, label="value (£)").quantize(Decimal("0.01")),
+    "source": lambda v: parse_text(v, "source", max_length=1000),
+    "year": lambda v: parse_whole(v, "year", low=FIRST_YEAR, high=LAST_YEAR),
+    "licence": lambda v: parse_text(v, "licence", max_length=200),
+}
+
+
+def clean_proxy(data, problems=None):
+    """The fields of one proxy checked: a dict, or SvInputError for the first bad one (or, with ``problems``,
+    every bad field appended to it and None returned)."""
+    out = {}
+    for column, parse in PROXY_PARSERS.items():
+        try:
+            out[column] = parse(data.get(column))
+        except SvInputError as e:
+            if problems is None:
+                raise
+            problems.append(e)
+    return None if problems else out
+
+
+def _save_proxy(*, actor, owner, fields, synthetic=False):
+    row = Proxy.objects.filter(owner=owner, name=fields["name"], unit=fields["unit"]).first()
+    before = snapshot(row, PROXY_FIELDS) if row else None
+    row = row or Proxy(owner=owner)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.synthetic = synthetic
+    row.save()
+    audit(actor=actor, organisation=owner, action="updated" if before else "created", obj=row, before=before,
+          after=snapshot(row, PROXY_FIELDS))
+    return row
+
+
+def save_proxy(*, actor, owner, data) -> Proxy:
+    """Add a proxy to the council's library, or update the one with the same name and unit."""
+    refuse_unless_editor(actor, owner, owner, "edit the proxy library")
+    fields = clean_proxy(data)
+    with transaction.atomic():
+        return _save_proxy(actor=actor, owner=owner, fields=fields)
+
+
+def import_proxies_csv(*, actor, owner, data: bytes) -> list[Proxy]:
+    """Load proxies from a CSV (name, unit, value, source, year, licence). The whole file is checked first:
+    any bad row and nothing is saved, every problem listed. A proxy with the same name and unit is updated."""
+    refuse_unless_editor(actor, owner, owner, "import proxies")
+    rows = _read_csv(data, needed=PROXY_COLUMNS, known=(*PROXY_COLUMNS, "synthetic"))
+    problems, parsed, seen = [], [], {}
+    for number, record in rows:
+        if record is None:
+            problems.append({"row": number, "column": "", "reason": "more cells than the header has columns"})
+            continue
+        errors = []
+        fields = clean_proxy(record, errors)
+        if errors:
+            problems += [{"row": number, "column": e.field, "reason": e.message} for e in errors]
+            continue
+        flag = record.get("synthetic", "").lower()
+        if flag not in ("", "true", "false", "yes", "no"):
+            problems.append({"row": number, "column": "synthetic", "reason": f"'{flag[:20]}' is not true or false"})
+            continue
+        fields["synthetic"] = flag in ("true", "yes")
+        key = (fields["name"].lower(), fields["unit"].lower())
+        if key in seen:
+            problems.append({"row": number, "column": "name", "reason": f"'{fields['name'][:60]}' per "
+                             f"'{fields['unit'][:30]}' is already given in row {seen[key]}"})
+            continue
+        seen[key] = number
+        parsed.append(fields)
+    if problems:
+        raise SvInputError("file", f"{len(problems)} problem(s) in the file; nothing was saved", problems)
+    if not parsed:
+        raise SvInputError("file", "The file has no proxies")
+    with transaction.atomic():
+        return [_save_proxy(actor=actor, owner=owner, fields=f, synthetic=f.pop("synthetic")) for f in parsed]
+
+
+# SROI models --------------------------------------------------------------------------------------
+
+MODEL_FIELDS = ("name", "contract", "service", "inputs", "owner", "is_private")
+OUTCOME_FIELDS = ("stakeholder", "indicator", "quantity", "proxy", "proxy_value", "proxy_source", *PERCENTS, "years")
+
+
+def create_model(*, actor, owner, name, inputs, contract=None, service="", synthetic=False) -> SroiModel:
+    """A new SROI model of the council ``owner`` for a contract it holds or a named service."""
+    refuse_unless_editor(actor, owner, owner, "create an SROI model")
+    name = parse_text(name, "name", max_length=300)
+    value = parse_number(inputs, "inputs", low=0, label="value of inputs (£)").quantize(Decimal("0.01"))
+    service = parse_text(service, "service", max_length=300, required=False)
+    if contract is not None and contract.owner_id != owner.pk:
+        raise SvInputError("contract", "Choose a contract that the council holds")
+    if contract is None and not service:
+        raise SvInputError("service", "Enter the service, or choose a contract")
+    with transaction.atomic():
+        row = SroiModel.objects.create(name=name, inputs=value, contract=contract, service=service, owner=owner,
+                                       is_private=True, synthetic=synthetic, created_by=_actor(actor))
+        audit(actor=actor, organisation=owner, action="created", obj=row, after=snapshot(row, MODEL_FIELDS))
+    return row
+
+
+def clean_outcome(model, data):
+    """The fields of one outcome checked (percentages 0-100), with the proxy from the library if chosen."""
+    fields = {
+        "stakeholder": parse_text(data.get("stakeholder"), "stakeholder", max_length=200),
+        "indicator": parse_text(data.get("indicator"), "indicator", max_length=300),
+        "quantity": parse_number(data.get("quantity"), "quantity", low=0).quantize(Decimal("0.01")),
+        **{p: parse_percent(data.get(p), p) for p in PERCENTS},
+        "years": parse_whole(data.get("years"), "years", low=1, high=sroi.MAX_YEARS, label="benefit period (years)"),
+    }
+    proxy_id = data.get("proxy")
+    if proxy_id not in (None, ""):
+        text = str(proxy_id).strip()
+        pk = int(text) if text.isdigit() and len(text) <= 12 else 0
+        proxy = Proxy.objects.filter(owner=model.owner, pk=pk).first()
+        if proxy is None:
+            raise SvInputError("proxy", "Choose a proxy from the council's library")
+        fields.update(proxy=proxy, proxy_value=proxy.value,
+                      proxy_source=f"{proxy.name}: {proxy.source} ({proxy.year}, {proxy.licence})"[:1000])
+    else:
+        fields.update(proxy=None,
+                      proxy_value=parse_number(data.get("proxy_value"), "proxy_value", low=0,
+                                               label="financial proxy (£ per unit)").quantize(Decimal("0.01")),
+                      proxy_source=parse_text(data.get("proxy_source"), "proxy_source", max_length=1000,
+                                              label="source of the proxy"))
+    if SroiOutcome.objects.filter(model=model, stakeholder__iexact=fields["stakeholder"],
+                                  indicator__iexact=fields["indicator"]).exists():
+        raise SvInputError("indicator", f"The model already has the outcome '{fields['indicator'][:60]}' for "
+                                        f"{fields['stakeholder'][:60]}")
+    return fields
+
+
+def add_outcome(*, actor, model: SroiModel, data: dict) -> SroiOutcome:
+    """Add one outcome to an SROI model."""
+    refuse_unless_editor(actor, model.owner, model, "change an SROI model")
+    fields = clean_outcome(model, data)
+    with transaction.atomic():
+        row = SroiOutcome.objects.create(model=model, **fields)
+        audit(actor=actor, organisation=model.owner, action="created", obj=row, after=snapshot(row, OUTCOME_FIELDS))
+    return row
+
+
+def method_outcomes(model):
+    """The model's outcomes as methods.sroi Outcomes (percentages as fractions)."""
+    return [sroi.Outcome(name=f"{o.stakeholder}: {o.indicator}", quantity=float(o.quantity),
+                         proxy=float(o.proxy_value), years=o.years,
+                         **{p: float(getattr(o, p)) / 100 for p in PERCENTS})
+            for o in model.outcomes.all().order_by("id")]
+
+
+# Commitments and deliveries -----------------------------------------------------------------------
+
+def add_commitment(*, actor, contract, data, synthetic=False) -> Commitment:
+    """What the supplier promised on ``contract``: a measure, its unit and the amount over the contract."""
+    refuse_unless_editor(actor, contract.owner, contract, "record social value commitments")
+    measure = parse_text(data.get("measure"), "measure", max_length=300)
+    unit = parse_text(data.get("unit"), "unit", max_length=100)
+    promised = parse_number(data.get("promised"), "promised", low=0, label="amount promised").quantize(
+        Decimal("0.01"))
+    if Commitment.objects.filter(contract=contract, measure__iexact=measure, unit__iexact=unit).exists():
+        raise SvInputError("measure", f"The contract already has a commitment for '{measure[:60]}' in {unit[:30]}")
+    with transaction.atomic():
+        row = Commitment.objects.create(contract=contract, measure=measure, unit=unit, promised=promised,
+                                        owner=contract.owner, is_private=True, synthetic=synthetic)
+        audit(actor=actor, organisation=contract.owner, action="created", obj=row,
+              after={"contract": contract.ocid, "measure": measure, "unit": unit, "promised": str(promised)})
+    return row
+
+
+def clean_delivery(data):
+    """Period, amount (or full-time and part-time staff, counted as FTE: part-time at half) and shared_by."""
+    period = parse_text(data.get("period"), "period", max_length=20)
+    if not PERIOD.match(period):
+        raise SvInputError("period", f"Period must look like 2024-25, 2025-Q1 or 2025, not '{period[:20]}'")
+    full, part = data.get("full_time"), data.get("part_time")
+    if str(full or "").strip() or str(part or "").strip():
+        if str(data.get("amount") or "").strip():
+            raise SvInputError("amount", "Give either the amount or the full-time and part-time staff, not both")
+        full_n = parse_number(full, "full_time", low=0, required=False, label="full-time staff") or Decimal(0)
+        part_n = parse_number(part, "part_time", low=0, required=False, label="part-time staff") or Decimal(0)
+        amount = Decimal(str(sroi.fte(float(full_n), float(part_n))))
+    else:
+        amount = parse_number(data.get("amount"), "amount", low=0, label="amount delivered")
+    shared = data.get("shared_by")
+    shared_by = 1 if shared in (None, "") else parse_whole(shared, "shared_by", low=1, high=1000,
+                                                           label="number of contracts sharing it")
+    counted = Decimal(str(sroi.shared_benefit(float(amount), shared_by))).quantize(Decimal("0.0001"))
+    return {"period": period, "amount": amount.quantize(Decimal("0.0001")), "shared_by": shared_by,
+            "counted": counted, "note": parse_text(data.get("note"), "note", max_length=500, required=False)}
+
+
+def _save_delivery(*, actor, commitment, fields, synthetic=False):
+    row = Delivery.objects.create(commitment=commitment, entered_by=_actor(actor), synthetic=synthetic, **fields)
+    audit(actor=actor, organisation=commitment.owner, action="created", obj=row,
+          after={"commitment": commitment.pk, **{k: str(v) for k, v in fields.items()}})
+    return row
+
+
+def record_delivery(*, actor, commitment: Commitment, data: dict) -> Delivery:
+    """What was delivered against a commitment in one period (one row per period)."""
+    refuse_unless_editor(actor, commitment.owner, commitment, "record social value delivered")
+    fields = clean_delivery(data)
+    if Delivery.objects.filter(commitment=commitment, period=fields["period"]).exists():
+        raise SvInputError("period", f"Delivery for {fields['period']} is already recorded for this commitment")
+    with transaction.atomic():
+        return _save_delivery(actor=actor, commitment=commitment, fields=fields)
+
+
+def import_deliveries_csv(*, actor, contract, data: bytes) -> list[Delivery]:
+    """Deliveries for a contract's commitments from a CSV (measure, unit, period, amount or full_time and
+    part_time, optionally shared_by and note). The whole file is checked first; nothing is saved if any row
+    is wrong."""
+    refuse_unless_editor(actor, contract.owner, contract, "record social value delivered")
+    rows = _read_csv(data, needed=("measure", "unit", "period"), known=DELIVERY_COLUMNS)
+    commitments = {(c.measure.lower(), c.unit.lower()): c for c in Commitment.objects.filter(contract=contract)}
+    problems, parsed, seen = [], [], {}
+    for number, record in rows:
+        if record is None:
+            problems.append({"row": number, "column": "", "reason": "more cells than the header has columns"})
+            continue
+        commitment = commitments.get((record.get("measure", "").lower(), record.get("unit", "").lower()))
+        if commitment is None:
+            problems.append({"row": number, "column": "measure", "reason": f"the contract has no commitment "
+                             f"'{record.get('measure', '')[:60]}' in '{record.get('unit', '')[:30]}'"})
+            continue
+        try:
+            fields = clean_delivery(record)
+        except SvInputError as e:
+            problems.append({"row": number, "column": e.field, "reason": e.message})
+            continue
+        key = (commitment.pk, fields["period"])
+        if key in seen:
+            problems.append({"row": number, "column": "period", "reason": f"{commitment.measure[:60]} "
+                             f"{fields['period']} is already given in row {seen[key]}"})
+            continue
+        if Delivery.objects.filter(commitment=commitment, period=fields["period"]).exists():
+            problems.append({"row": number, "column": "period", "reason": f"{commitment.measure[:60]} "
+                             f"{fields['period']} is already recorded"})
+            continue
+        seen[key] = number
+        parsed.append((commitment, fields))
+    if problems:
+        raise SvInputError("file", f"{len(problems)} problem(s) in the file; nothing was saved", problems)
+    if not parsed:
+        raise SvInputError("file", "The file has no deliveries")
+    with transaction.atomic():
+        return [_save_delivery(actor=actor, commitment=c, fields=f) for c, f in parsed]
+
+
+# The demo -----------------------------------------------------------------------------------------
+
+DEMO_MODEL = "Synthetic example: employment support (methods.md worked example)"
+
+
+def demo(*, la_code="DNC"):
+    """A synthetic SROI model (the methods.md worked example) and synthetic commitments and deliveries on one
+    contract of the council ``la_code``; all labelled synthetic. Idempotent. Returns the contract."""
+    from commissioner.orgs.models import Organisation
+    from commissioner.register.models import Contract
+
+    org = Organisation.objects.filter(la_code=la_code).first()
+    if org is None:
+        return None
+    contract = (Contract.objects.filter(owner=org, source="ocds", contract_suppliers__supplier__provider__isnull=False)
+                .order_by("ocid").distinct().first())
+    if contract is None or SroiModel.objects.filter(owner=org, synthetic=True).exists():
+        return contract
+    with transaction.atomic():
+        model = SroiModel.objects.create(name=DEMO_MODEL, contract=contract, inputs=Decimal(100000), owner=org,
+                                         synthetic=True)
+        audit(actor=None, organisation=org, action="created", obj=model, after={"demo": "synthetic"})
+        SroiOutcome.objects.create(model=model, stakeholder="Residents out of work (synthetic)",
+                                   indicator="People into sustained work", quantity=100, proxy_value=1000,
+                                   proxy_source="Synthetic figure for the demo: not a real proxy", deadweight=20,
+                                   displacement=10, attribution=25, drop_off=10, years=3)
+        jobs = Commitment.objects.create(contract=contract, measure="Local jobs", unit="FTE",
+                                         promised=15, owner=org, synthetic=True)
+        vcse = Commitment.objects.create(contract=contract, measure="Spend with local VCSEs",
+                                         unit="£", promised=30000, owner=org, synthetic=True)
+        _save_delivery(actor=None, commitment=jobs, synthetic=True,
+                       fields=clean_delivery({"period": "2024-25", "full_time": 10, "part_time": 5}))
+        _save_delivery(actor=None, commitment=vcse, synthetic=True,
+                       fields=clean_delivery({"period": "2024-25", "amount": 27000, "shared_by": 3}))
+    return contract

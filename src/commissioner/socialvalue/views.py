@@ -1,0 +1,377 @@
+"""Social return and social value pages: a council's SROI models and promised-vs-delivered summary,
+one SROI model (results and sensitivity), the council's proxy library (form, CSV import/export), a
+contract's commitments and deliveries, and a supplier's commitments across councils.
+
+Reads go through ``queries`` (``visible_to``); writes through ``services`` (audited). Every table
+has a CSV and JSON download (``?table=...&format=csv|json``) that says whether rows are synthetic.
+"""
+
+import csv
+import io
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from commissioner.orgs import tenancy
+from commissioner.socialvalue import forms, queries, services
+
+HOME = ("Home", "/")
+
+
+def _num(v):
+    return None if v is None else str(v)
+
+
+def _download(request, name, tables, table, fmt):
+    if fmt not in ("csv", "json") or table not in tables:
+        raise Http404(f"Unknown table or format: tables {', '.join(tables)}; formats csv, json")
+    header, rows = tables[table]()
+    if fmt == "json":
+        body = json.dumps({"table": table, "rows": [dict(zip(header, r, strict=True)) for r in rows]},
+                          ensure_ascii=False, default=str)
+        response = HttpResponse(body, content_type="application/json")
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows([["" if v is None else v for v in r] for r in rows])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{table}.{fmt}"'
+    return response
+
+
+def _org(slug):
+    org = queries.organisation(slug)
+    if org is None:
+        raise Http404("No organisation found")
+    return org
+
+
+def _commitment_table(rows, with_owner=False):
+    header = ["contract_ocid", "contract", *(["council"] if with_owner else []), "measure", "unit", "promised",
+              "delivered", "delivered_percent", "periods", "synthetic"]
+    return header, [[r["contract"].ocid, r["contract"].title, *([r["commitment"].owner.name] if with_owner else []),
+                     r["measure"], r["unit"], _num(r["promised"]), _num(r["delivered"]),
+                     None if r["share"] is None else round(float(r["share"]), 1), r["periods"], r["synthetic"]]
+                    for r in rows]
+
+
+def _grouped_table(rows):
+    header = ["measure", "unit", "promised", "delivered", "delivered_percent", "contracts", "synthetic"]
+    return header, [[g["measure"], g["unit"], _num(g["promised"]), _num(g["delivered"]),
+                     None if g["share"] is None else round(float(g["share"]), 1), g["contracts"], g["synthetic"]]
+                    for g in queries.grouped(rows)]
+
+
+# A council ----------------------------------------------------------------------------------------
+
+def _council_page(request, org, *, model_form=None, status=200):
+    models_ = queries.models_of(request.user, org)
+    rows = queries.for_council(request.user, org)
+    context = {"org": org, "models": models_, "rows": rows, "groups": queries.grouped(rows),
+               "can_edit": tenancy.can_edit(request.user, org.pk), "model_form": model_form or forms.ModelForm(),
+               "synthetic": any(m.synthetic for m in models_) or any(r["synthetic"] for r in rows),
+               "breadcrumbs": [HOME]}
+    return render(request, "socialvalue/council.html", context, status=status)
+
+
+@login_required
+@require_safe
+def council(request, slug):
+    org = _org(slug)
+    fmt = request.GET.get("format", "")
+    if fmt:
+        rows = queries.for_council(request.user, org)
+        return _download(request, f"social-value-{org.slug}", {
+            "promised": lambda: _grouped_table(rows),
+            "commitments": lambda: _commitment_table(rows),
+            "models": lambda: (["id", "name", "contract_ocid", "service", "inputs", "synthetic"],
+                               [[m.pk, m.name, m.contract.ocid if m.contract else None, m.service, str(m.inputs),
+                                 m.synthetic] for m in queries.models_of(request.user, org)]),
+        }, request.GET.get("table", "promised"), fmt)
+    return _council_page(request, org)
+
+
+@login_required
+@require_POST
+def model_create(request, slug):
+    org = _org(slug)
+    services.refuse_unless_editor(request.user, org, org, "create an SROI model")
+    form = forms.ModelForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        contract = None
+        try:
+            if d["contract"].strip():
+                contract = queries.contract_for(request.user, d["contract"].strip())
+                if contract is None or contract.owner_id != org.pk:
+                    raise services.SvInputError("contract", "Enter the OCID of a contract that the council holds")
+            model = services.create_model(actor=request.user, owner=org, name=d["name"], inputs=d["inputs"],
+                                          contract=contract, service=d["service"])
+        except services.SvInputError as e:
+            form.add_service_error(e)
+        else:
+            messages.success(request, "SROI model created: add its outcomes")
+            return redirect(reverse("socialvalue-model", args=[model.pk]))
+    return _council_page(request, org, model_form=form, status=400)
+
+
+# One SROI model -----------------------------------------------------------------------------------
+
+def _model(request, pk):
+    model = queries.model_for(request.user, pk)
+    if model is None:
+        raise Http404("No SROI model found")
+    return model
+
+
+def _model_page(request, model, *, outcome_form=None, status=200):
+    result, sensitivity = queries.results(model)
+    library = queries.proxies(request.user, model.owner)
+    context = {"model": model, "outcomes": list(model.outcomes.all().order_by("id")), "result": result,
+               "sensitivity": sensitivity, "can_edit": tenancy.can_edit(request.user, model.owner_id),
+               "outcome_form": outcome_form or forms.OutcomeForm(proxies=library),
+               "years": [{"year": i + 1, "impact": v} for i, v in enumerate(result.yearly)],
+               "breadcrumbs": [HOME, ("Social value", reverse("socialvalue-council", args=[model.owner.slug]))]}
+    return render(request, "socialvalue/model.html", context, status=status)
+
+
+@login_required
+@require_safe
+def model_detail(request, pk):
+    model = _model(request, pk)
+    fmt = request.GET.get("format", "")
+    if fmt:
+        def outcomes():
+            return (["stakeholder", "indicator", "quantity", "proxy_value", "proxy_source", "deadweight_percent",
+                     "displacement_percent", "attribution_percent", "drop_off_percent", "years", "synthetic"],
+                    [[o.stakeholder, o.indicator, str(o.quantity), str(o.proxy_value), o.proxy_source,
+                      str(o.deadweight), str(o.displacement), str(o.attribution), str(o.drop_off), o.years,
+                      model.synthetic] for o in model.outcomes.all().order_by("id")])
+
+        def results():
+            r, _ = queries.results(model)
+            return (["measure", "value", "synthetic"],
+                    [["present_value", round(r.present_value, 2), model.synthetic],
+                     ["inputs", round(r.inputs, 2), model.synthetic],
+                     ["ratio", None if r.ratio is None else round(r.ratio, 4), model.synthetic],
+                     ["net_ratio", None if r.net_ratio is None else round(r.net_ratio, 4), model.synthetic],
+                     ["payback_months", None if r.payback_months is None else round(r.payback_months, 2),
+                      model.synthetic],
+                     *[[f"impact_year_{i + 1}", round(v, 2), model.synthetic] for i, v in enumerate(r.yearly)]])
+
+        def sensitivity():
+            _, s = queries.results(model)
+            return (["outcome", "assumption", "current", "switching_value", "unit", "synthetic"],
+                    [[x["outcome"], x["key"], round(x["current"], 4),
+                      None if x["switching"] is None else round(x["switching"], 4),
+                      "percent" if x["percent"] else "number", model.synthetic] for x in s])
+
+        return _download(request, f"sroi-{model.pk}", {"outcomes": outcomes, "results": results,
+                                                       "sensitivity": sensitivity},
+                         request.GET.get("table", "results"), fmt)
+    return _model_page(request, model)
+
+
+@login_required
+@require_POST
+def outcome_add(request, pk):
+    model = _model(request, pk)
+    services.refuse_unless_editor(request.user, model.owner, model, "change an SROI model")
+    form = forms.OutcomeForm(request.POST, proxies=queries.proxies(request.user, model.owner))
+    if form.is_valid():
+        try:
+            services.add_outcome(actor=request.user, model=model, data=form.cleaned_data)
+        except services.SvInputError as e:
+            form.add_service_error(e)
+        else:
+            messages.success(request, "Outcome added")
+            return redirect(reverse("socialvalue-model", args=[model.pk]))
+    return _model_page(request, model, outcome_form=form, status=400)
+
+
+# The proxy library --------------------------------------------------------------------------------
+
+PROXY_HEADER = ["name", "unit", "value", "source", "year", "licence", "synthetic"]
+
+
+def _proxies_page(request, org, *, proxy_form=None, upload_form=None, problems=None, status=200):
+    rows = queries.proxies(request.user, org)
+    context = {"org": org, "proxies": rows, "can_edit": tenancy.can_edit(request.user, org.pk),
+               "proxy_form": proxy_form or forms.ProxyForm(), "upload_form": upload_form or forms.UploadForm(),
+               "problems": problems or [], "synthetic": any(p.synthetic for p in rows),
+               "errors": bool((proxy_form and proxy_form.errors) or (upload_form and upload_form.errors)),
+               "breadcrumbs": [HOME, ("Social value", reverse("socialvalue-council", args=[org.slug]))]}
+    return render(request, "socialvalue/proxies.html", context, status=status)
+
+
+@login_required
+@require_safe
+def proxies(request, slug):
+    org = _org(slug)
+    fmt = request.GET.get("format", "")
+    if fmt:
+        return _download(request, f"proxies-{org.slug}", {"proxies": lambda: (PROXY_HEADER, [
+            [p.name, p.unit, str(p.value), p.source, p.year, p.licence, p.synthetic]
+            for p in queries.proxies(request.user, org)])}, request.GET.get("table", "proxies"), fmt)
+    return _proxies_page(request, org)
+
+
+@login_required
+@require_POST
+def proxy_add(request, slug):
+    org = _org(slug)
+    services.refuse_unless_editor(request.user, org, org, "edit the proxy library")
+    form = forms.ProxyForm(request.POST)
+    if form.is_valid():
+        try:
+            p = services.save_proxy(actor=request.user, owner=org, data=form.cleaned_data)
+        except services.SvInputError as e:
+            form.add_service_error(e)
+        else:
+            messages.success(request, f"Proxy saved: {p.name}")
+            return redirect(reverse("socialvalue-proxies", args=[org.slug]))
+    return _proxies_page(request, org, proxy_form=form, status=400)
+
+
+@login_required
+@require_POST
+def proxy_upload(request, slug):
+    org = _org(slug)
+    services.refuse_unless_editor(request.user, org, org, "import proxies")
+    form = forms.UploadForm(request.POST, request.FILES)
+    problems = []
+    if form.is_valid():
+        try:
+            rows = services.import_proxies_csv(actor=request.user, owner=org,
+                                               data=form.cleaned_data["file"].read(services.MAX_CSV_BYTES + 1))
+        except services.SvInputError as e:
+            problems = e.problems
+            form.add_error("file", e.message)
+        else:
+            messages.success(request, f"{len(rows)} proxies loaded")
+            return redirect(reverse("socialvalue-proxies", args=[org.slug]))
+    return _proxies_page(request, org, upload_form=form, problems=problems, status=400)
+
+
+# A contract's commitments -------------------------------------------------------------------------
+
+def _contract(request, ocid):
+    contract = queries.contract_for(request.user, ocid)
+    if contract is None:
+        raise Http404("No contract found")
+    return contract
+
+
+def _contract_page(request, contract, *, commitment_form=None, delivery_form=None, upload_form=None,
+                   problems=None, status=200):
+    rows = queries.for_contract(request.user, contract)
+    commitments = [r["commitment"] for r in rows]
+    context = {"contract": contract, "rows": rows, "can_edit": tenancy.can_edit(request.user, contract.owner_id),
+               "commitment_form": commitment_form or forms.CommitmentForm(),
+               "delivery_form": delivery_form or forms.DeliveryForm(commitments=commitments),
+               "upload_form": upload_form or forms.UploadForm(), "problems": problems or [],
+               "synthetic": any(r["synthetic"] for r in rows),
+               "all_forms": [f for f in (commitment_form, delivery_form, upload_form) if f is not None],
+               "providers": list({cs.supplier.provider for cs in contract.contract_suppliers
+                                  .select_related("supplier__provider") if cs.supplier.provider}),
+               "breadcrumbs": [HOME, ("Contracts", "/contracts/"),
+                               (contract.title[:60], reverse("contract-detail", args=[contract.ocid]))]}
+    context["errors"] = any(f.errors for f in context["all_forms"])
+    return render(request, "socialvalue/contract.html", context, status=status)
+
+
+@login_required
+@require_safe
+def contract_page(request, ocid):
+    contract = _contract(request, ocid)
+    fmt = request.GET.get("format", "")
+    if fmt:
+        rows = queries.for_contract(request.user, contract)
+        return _download(request, f"social-value-{contract.pk}", {
+            "commitments": lambda: _commitment_table(rows),
+            "deliveries": lambda: (["measure", "unit", "period", "amount", "shared_by", "counted", "note", "synthetic"],
+                                   [[r["measure"], r["unit"], d.period, str(d.amount), d.shared_by, str(d.counted),
+                                     d.note, d.synthetic] for r in rows for d in r["deliveries"]]),
+        }, request.GET.get("table", "commitments"), fmt)
+    return _contract_page(request, contract)
+
+
+@login_required
+@require_POST
+def commitment_add(request, ocid):
+    contract = _contract(request, ocid)
+    services.refuse_unless_editor(request.user, contract.owner, contract, "record social value commitments")
+    form = forms.CommitmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_commitment(actor=request.user, contract=contract, data=form.cleaned_data)
+        except services.SvInputError as e:
+            form.add_service_error(e)
+        else:
+            messages.success(request, "Commitment recorded")
+            return redirect(reverse("socialvalue-contract", args=[contract.ocid]))
+    return _contract_page(request, contract, commitment_form=form, status=400)
+
+
+@login_required
+@require_POST
+def delivery_add(request, ocid):
+    contract = _contract(request, ocid)
+    services.refuse_unless_editor(request.user, contract.owner, contract, "record social value delivered")
+    commitments = [r["commitment"] for r in queries.for_contract(request.user, contract)]
+    form = forms.DeliveryForm(request.POST, commitments=commitments)
+    if form.is_valid():
+        commitment = next(c for c in commitments if str(c.pk) == form.cleaned_data["commitment"])
+        try:
+            services.record_delivery(actor=request.user, commitment=commitment, data=form.cleaned_data)
+        except services.SvInputError as e:
+            form.add_service_error(e)
+        else:
+            messages.success(request, "Delivery recorded")
+            return redirect(reverse("socialvalue-contract", args=[contract.ocid]))
+    return _contract_page(request, contract, delivery_form=form, status=400)
+
+
+@login_required
+@require_POST
+def delivery_upload(request, ocid):
+    contract = _contract(request, ocid)
+    services.refuse_unless_editor(request.user, contract.owner, contract, "record social value delivered")
+    form = forms.UploadForm(request.POST, request.FILES)
+    problems = []
+    if form.is_valid():
+        try:
+            rows = services.import_deliveries_csv(actor=request.user, contract=contract,
+                                                  data=form.cleaned_data["file"].read(services.MAX_CSV_BYTES + 1))
+        except services.SvInputError as e:
+            problems = e.problems
+            form.add_error("file", e.message)
+        else:
+            messages.success(request, f"{len(rows)} deliveries recorded")
+            return redirect(reverse("socialvalue-contract", args=[contract.ocid]))
+    return _contract_page(request, contract, upload_form=form, problems=problems, status=400)
+
+
+# A supplier ---------------------------------------------------------------------------------------
+
+@login_required
+@require_safe
+def provider_page(request, pk):
+    provider = queries.provider_for(request.user, pk)
+    if provider is None:
+        raise Http404("No provider found")
+    rows = queries.for_provider(request.user, provider)
+    fmt = request.GET.get("format", "")
+    if fmt:
+        return _download(request, f"social-value-provider-{provider.pk}", {
+            "promised": lambda: _grouped_table(rows), "commitments": lambda: _commitment_table(rows, True)},
+            request.GET.get("table", "promised"), fmt)
+    return render(request, "socialvalue/provider.html", {
+        "provider": provider, "rows": rows, "groups": queries.grouped(rows),
+        "synthetic": any(r["synthetic"] for r in rows), "breadcrumbs": [HOME]})

@@ -1,0 +1,74 @@
+"""Real browser: the social value pages pass axe (as they are, with errors, and with every section open),
+and the demo's synthetic SROI model shows the methods.md worked example; an outcome can be added by
+keyboard, after a refused percentage over 100."""
+
+import pytest
+
+from .conftest import sign_in
+from .test_browser import _violations
+
+pytestmark = pytest.mark.e2e
+
+COUNCIL = "/social-value/councils/doncaster/"
+
+
+def _open_all(page):
+    for summary in page.locator("summary").all():
+        summary.click()
+
+
+def _model_url(page, server):
+    page.goto(server + COUNCIL)
+    page.get_by_role("link", name="Synthetic example: employment support (methods.md worked example)").click()
+    page.wait_for_url(f"{server}/social-value/models/*/")
+    return page.url
+
+
+@pytest.mark.parametrize("username", ["demo-admin", "demo-viewer"])
+def test_social_value_pages_have_no_axe_violations(page, server, username):
+    sign_in(page, server, username)
+    model_url = _model_url(page, server)
+    assert page.locator("h1").count() == 1
+    text = page.content()
+    assert "synthetic" in text and "£136,993.51" in text and "1.37:1" in text and "41.6%" in text
+    assert _violations(page) == []
+    page.goto(server + COUNCIL)
+    assert "Local jobs (synthetic)" in page.content()
+    _open_all(page)
+    assert _violations(page) == []
+    page.locator("main a[href^='/social-value/contracts/']").first.click()
+    page.wait_for_url(f"{server}/social-value/contracts/**")
+    assert "12.5" in page.content() and "synthetic" in page.content()
+    _open_all(page)
+    assert _violations(page) == []
+    page.locator("main a[href^='/social-value/providers/']").first.click()
+    assert page.locator("h1").count() == 1
+    assert _violations(page) == []
+    page.goto(server + COUNCIL + "proxies/")
+    assert "The library is empty" in page.content()
+    _open_all(page)
+    assert _violations(page) == []
+    assert page.goto(model_url).status == 200
+
+
+def test_keyboard_only_outcome_with_an_error_first(page, server):
+    sign_in(page, server, "demo-commissioner")
+    model_url = _model_url(page, server)
+    fields = {"#id_stakeholder": "Carers (browser test)", "#id_indicator": "Respite nights", "#id_quantity": "20",
+              "#id_proxy_value": "50", "#id_proxy_source": "Entered for a browser test", "#id_deadweight": "150",
+              "#id_years": "2"}
+    for selector, value in fields.items():
+        page.locator(selector).focus()
+        page.keyboard.type(value)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".govuk-error-summary").count() == 1
+    assert "Deadweight (%) must be from 0 to 100, not 150" in page.content()
+    assert _violations(page) == []
+    page.locator(".govuk-error-summary a").first.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("15")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == model_url
+    assert "Outcome added" in page.content() and "Carers (browser test): Respite nights" in page.content()
