@@ -9,8 +9,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-import numpy as np
-
 # The Green Book's declining social time preference rate: (last year the rate applies to, rate).
 STPR_SCHEDULE = ((30, 0.035), (75, 0.030), (125, 0.025), (200, 0.020), (300, 0.015), (math.inf, 0.010))
 HEALTH_SCHEDULE = ((math.inf, 0.015),)
@@ -213,6 +211,8 @@ def _range(value, field) -> Range:
 
 
 def _triangular(rng, r: Range, draws):
+    import numpy as np
+
     if r.low == r.high:
         return np.full(draws, r.low)
     return rng.triangular(r.low, r.likely, r.high, draws)
@@ -228,6 +228,8 @@ def monte_carlo(options: Mapping[str, Mapping[str, Sequence]], *, draws=10_000, 
         raise AppraisalError("draws", "must be a whole number from 1 to 10,000,000")
     if not options:
         raise AppraisalError("options", "give at least one option")
+    import numpy as np  # here, not at the top: every process that loads the URLconf imports this module
+
     rng = np.random.default_rng(seed)
     names = list(options)
     npsv = np.empty((len(names), draws))
