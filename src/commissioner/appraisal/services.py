@@ -8,14 +8,12 @@ import math
 import re
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from commissioner.appraisal import calc
 from commissioner.appraisal.models import OPTION_KINDS, Appraisal, Option
 from commissioner.methods import appraisal as m
-from commissioner.orgs import tenancy
-from commissioner.orgs.services import audit, snapshot
+from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot  # noqa: F401  (Refused: for callers)
 from commissioner.register.models import Contract
 
 MAX_HORIZON = 300
@@ -39,19 +37,6 @@ class AppraisalInputError(ValueError):
     def __init__(self, field, message):
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
-
-
-class Refused(PermissionDenied):
-    def __init__(self, user, obj, what, organisation=None):
-        super().__init__(f"Only the council's admins and commissioners can {what}")
-        self.user, self.obj, self.what, self.organisation = user, obj, what, organisation
-
-
-def refuse_unless_editor(user, owner, what, obj=None):
-    """Outside any transaction, so that the refusal stays in the audit trail."""
-    if not tenancy.can_edit(user, owner.pk):
-        audit(actor=user, organisation=owner, action="refused", obj=obj or owner, after={"attempt": what})
-        raise Refused(user, obj, what, organisation=owner)
 
 
 # Parsing ---------------------------------------------------------------------------------------------

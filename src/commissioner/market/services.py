@@ -12,15 +12,13 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
 from commissioner.market import grants as grant_files
 from commissioner.market import layouts
 from commissioner.market.models import ColumnMapping, Grant, Payment, SpendFile
 from commissioner.methods.text import supplier_name_key
-from commissioner.orgs import tenancy
-from commissioner.orgs.services import audit
+from commissioner.orgs.services import Refused, audit, refuse_unless_editor  # noqa: F401  (Refused: for callers)
 from commissioner.register.models import Provider
 
 MAX_BYTES = 200_000_000  # the largest real file (Trafford 2025-26) is 62 MB
@@ -45,10 +43,6 @@ class MappingNeeded(MarketInputError):
         self.has_header = unknown.has_header
 
 
-class Refused(PermissionDenied):
-    pass
-
-
 @dataclass
 class ImportResult:
     spend_file: SpendFile
@@ -57,13 +51,6 @@ class ImportResult:
     matched: int = 0
     matched_by: dict = field(default_factory=dict)
     message: str = ""
-
-
-def refuse_unless_editor(user, council, what="load spend files"):
-    """Outside any transaction, so that the refusal stays in the audit trail."""
-    if not tenancy.can_edit(user, council.pk):
-        audit(actor=user, organisation=council, action="refused", obj=council, after={"attempt": what})
-        raise Refused(f"Only {council.name}'s admins and commissioners can {what}")
 
 
 def remembered_mappings() -> dict:
@@ -204,7 +191,7 @@ def import_spend(*, council, raw: bytes, name: str, actor=None, actor_label="", 
                  is_private=False, synthetic=False) -> ImportResult:
     """Load one spend file for ``council``; nothing is saved unless every row is good."""
     if actor is not None or not actor_label:
-        refuse_unless_editor(actor, council)
+        refuse_unless_editor(actor, council, "load spend files")
     digest = hashlib.sha256(raw).hexdigest()
     existing = SpendFile.objects.filter(council=council, sha256=digest).first()
     if existing is not None:

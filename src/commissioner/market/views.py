@@ -144,7 +144,7 @@ def council_page(request, slug):
 @require_http_methods(["GET", "POST"])
 def upload(request, slug):
     council = _council(slug)
-    services.refuse_unless_editor(request.user, council)
+    services.refuse_unless_editor(request.user, council, "load spend files")
     context = {"council": council, "breadcrumbs": [HOME, MARKET], "problems": [], "hidden": 0,
                "fields": FIELDS}
     if request.method == "GET":

@@ -1,11 +1,12 @@
 """Writes for organisations, memberships, aliases and the audit trail."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.text import slugify
 
 from commissioner.methods.text import clean_text, is_parish_or_town_council, looks_public_body, simple_key
-from commissioner.orgs import reference
+from commissioner.orgs import reference, tenancy
 from commissioner.orgs.models import AuditEvent, Membership, Organisation, OrganisationAlias
 
 
@@ -23,6 +24,28 @@ def audit(*, actor=None, actor_label="", organisation=None, action, obj, before=
         before=before,
         after=after,
     )
+
+
+class Refused(PermissionDenied):
+    """A user tried what their role does not allow. ``log()`` keeps the attempt in the audit trail: call it
+    outside the transaction that the refusal undoes, or the record is undone with it."""
+
+    def __init__(self, user, obj, what, organisation=None, message=None):
+        super().__init__(message or f"Only the council's admins and commissioners can {what}")
+        self.user, self.obj, self.what, self.organisation = user, obj, what, organisation
+
+    def log(self):
+        audit(actor=self.user, organisation=self.organisation, action="refused", obj=self.obj or self.organisation,
+              after={"attempt": self.what})
+
+
+def refuse_unless_editor(user, organisation, what, obj=None, message=None):
+    """Raise (and log) ``Refused`` unless the user may change the organisation's records (its admins and
+    commissioners, or a site administrator). Call it before the transaction starts."""
+    if not tenancy.can_edit(user, organisation.pk):
+        refusal = Refused(user, obj, what, organisation, message)
+        refusal.log()
+        raise refusal
 
 
 def snapshot(obj, fields):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from commissioner.methods import performance as perf
 from commissioner.methods import procurement
+from commissioner.orgs import services as orgs_services
 from commissioner.orgs import tenancy
 from commissioner.orgs.services import audit, snapshot
 from commissioner.performance.models import (
@@ -65,17 +66,17 @@ def decimal_value(raw, field="value", *, allow_negative=True):
     return value
 
 
-class Refused(PermissionDenied):
-    """A user tried what they may not: refused, and the attempt is logged once the work is undone."""
+class Refused(orgs_services.Refused):
+    """A user tried what they may not for a contract: refused, and the attempt is logged once the work is
+    undone (only for a signed-in user: an anonymous attempt is no one's)."""
 
     def __init__(self, user, contract, what):
-        super().__init__(f"you may not {what} for this contract")
-        self.user, self.contract, self.what = user, contract, what
+        super().__init__(user, contract, what, contract.owner, message=f"you may not {what} for this contract")
+        self.contract = contract
 
     def log(self):
         if self.user is not None and self.user.is_authenticated:
-            audit(actor=self.user, organisation=self.contract.owner, action="refused", obj=self.contract,
-                  after={"attempt": self.what})
+            super().log()
 
 
 def _require(allowed, user, what, contract):

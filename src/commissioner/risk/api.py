@@ -161,7 +161,7 @@ def list_accounts(request, ocid: Path[str]):
 def create_accounts(request, ocid: Path[str], payload: AccountsIn):
     """Add (or replace) one year of a supplier's accounts."""
     contract = _contract(request, ocid)
-    services.refuse_unless_editor(request.user, contract, "enter accounts")
+    services.refuse_unless_editor(request.user, contract.owner, "enter accounts", contract)
     provider = _provider(contract, payload.provider)
     try:
         row = services.save_accounts(actor=request.user, contract=contract, provider=provider,
@@ -183,7 +183,7 @@ def list_assessments(request, ocid: Path[str]):
 def create_assessment(request, ocid: Path[str], payload: AssessmentIn):
     """Assess a supplier's financial risk on this contract, with the accounts held; it supersedes the last."""
     contract = _contract(request, ocid)
-    services.refuse_unless_editor(request.user, contract, "assess financial risk")
+    services.refuse_unless_editor(request.user, contract.owner, "assess financial risk", contract)
     provider = _provider(contract, payload.provider)
     try:
         row = services.assess(actor=request.user, contract=contract, provider=provider,

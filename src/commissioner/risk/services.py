@@ -10,12 +10,10 @@ import io
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from commissioner.methods import supplier_risk
-from commissioner.orgs import tenancy
-from commissioner.orgs.services import audit, snapshot
+from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot  # noqa: F401  (Refused: for callers)
 from commissioner.register.models import Contract, Provider
 from commissioner.risk.models import FIGURE_NAMES, FIGURES, RiskAssessment, SupplierAccounts
 
@@ -35,24 +33,6 @@ class RiskInputError(ValueError):
     def __init__(self, field, message, problems=None):
         super().__init__(f"{field}: {message}")
         self.field, self.message, self.problems = field, message, problems or []
-
-
-class Refused(PermissionDenied):
-    def __init__(self, user, obj, what, organisation=None):
-        super().__init__(f"Only the council's admins and commissioners can {what}")
-        self.user, self.obj, self.what, self.organisation = user, obj, what, organisation
-
-    def log(self):
-        audit(actor=self.user, organisation=self.organisation, action="refused", obj=self.obj,
-              after={"attempt": self.what})
-
-
-def refuse_unless_editor(user, contract, what):
-    """Outside any transaction, so that the refusal stays in the audit trail."""
-    if not tenancy.can_edit(user, contract.owner_id):
-        refusal = Refused(user, contract, what, organisation=contract.owner)
-        refusal.log()
-        raise refusal
 
 
 def parse_money(value, field):
@@ -132,7 +112,7 @@ def providers_of(contract):
 def save_accounts(*, actor, contract: Contract, provider: Provider, data: dict,
                   source=SupplierAccounts.Source.ENTERED) -> SupplierAccounts:
     """Add or update one year's accounts of ``provider`` for the council that owns ``contract``."""
-    refuse_unless_editor(actor, contract, "enter accounts")
+    refuse_unless_editor(actor, contract.owner, "enter accounts", contract)
     with transaction.atomic():
         return _save_accounts(actor=actor, contract=contract, provider=provider, data=data, source=source)
 
@@ -156,7 +136,7 @@ def _csv_header(name):
 def import_accounts_csv(*, actor, contract: Contract, data: bytes) -> list[SupplierAccounts]:
     """Import accounts from a CSV (columns: provider_id or companies_house, year, the figures, optionally
     audited). The whole file is checked first: any bad row and nothing is saved, every problem listed."""
-    refuse_unless_editor(actor, contract, "import accounts")
+    refuse_unless_editor(actor, contract.owner, "import accounts", contract)
     with transaction.atomic():
         return _import_accounts_csv(actor=actor, contract=contract, data=data)
 
@@ -268,7 +248,7 @@ def annual_value_of(contract):
 def assess(*, actor, contract: Contract, provider: Provider, annual_value, criticality="medium", mitigations=(),
            lots=1, audited_accounts_required=True, credit_score=None) -> RiskAssessment:
     """Assess the financial risk of ``provider`` on ``contract`` and store the result; it supersedes the last."""
-    refuse_unless_editor(actor, contract, "assess financial risk")
+    refuse_unless_editor(actor, contract.owner, "assess financial risk", contract)
     with transaction.atomic():
         return _assess(actor=actor, contract=contract, provider=provider, annual_value=annual_value,
                        criticality=criticality, mitigations=mitigations, lots=lots,

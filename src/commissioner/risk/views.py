@@ -113,7 +113,7 @@ def contract_risk(request, ocid):
 
 
 def _editor_or_refuse(request, contract, what):
-    services.refuse_unless_editor(request.user, contract, what)
+    services.refuse_unless_editor(request.user, contract.owner, what, contract)
 
 
 @login_required

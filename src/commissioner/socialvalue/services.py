@@ -12,12 +12,10 @@ import io
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from commissioner.methods import sroi
-from commissioner.orgs import tenancy
-from commissioner.orgs.services import audit, snapshot
+from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot  # noqa: F401  (Refused: for callers)
 from commissioner.socialvalue.models import PERCENTS, Commitment, Delivery, Proxy, SroiModel, SroiOutcome
 
 MAX_NUMBER = Decimal("1e12")
@@ -38,19 +36,6 @@ class SvInputError(ValueError):
     def __init__(self, field, message, problems=None):
         super().__init__(f"{field}: {message}")
         self.field, self.message, self.problems = field, message, problems or []
-
-
-class Refused(PermissionDenied):
-    def __init__(self, user, obj, what, organisation=None):
-        super().__init__(f"Only the council's admins and commissioners can {what}")
-        self.user, self.obj, self.what, self.organisation = user, obj, what, organisation
-
-
-def refuse_unless_editor(user, organisation, obj, what):
-    """Outside any transaction, so that the refusal stays in the audit trail."""
-    if not tenancy.can_edit(user, organisation.pk):
-        audit(actor=user, organisation=organisation, action="refused", obj=obj, after={"attempt": what})
-        raise Refused(user, obj, what, organisation)
 
 
 def _actor(user):
@@ -196,7 +181,7 @@ def _save_proxy(*, actor, owner, fields, synthetic=False):
 
 def save_proxy(*, actor, owner, data) -> Proxy:
     """Add a proxy to the council's library, or update the one with the same name and unit."""
-    refuse_unless_editor(actor, owner, owner, "edit the proxy library")
+    refuse_unless_editor(actor, owner, "edit the proxy library", owner)
     fields = clean_proxy(data)
     with transaction.atomic():
         return _save_proxy(actor=actor, owner=owner, fields=fields)
@@ -205,7 +190,7 @@ def save_proxy(*, actor, owner, data) -> Proxy:
 def import_proxies_csv(*, actor, owner, data: bytes) -> list[Proxy]:
     """Load proxies from a CSV (name, unit, value, source, year, licence). The whole file is checked first:
     any bad row and nothing is saved, every problem listed. A proxy with the same name and unit is updated."""
-    refuse_unless_editor(actor, owner, owner, "import proxies")
+    refuse_unless_editor(actor, owner, "import proxies", owner)
     rows = _read_csv(data, needed=PROXY_COLUMNS, known=(*PROXY_COLUMNS, "synthetic"))
     problems, parsed, seen = [], [], {}
     for number, record in rows:
@@ -245,7 +230,7 @@ OUTCOME_FIELDS = ("stakeholder", "indicator", "quantity", "proxy", "proxy_value"
 
 def create_model(*, actor, owner, name, inputs, contract=None, service="", synthetic=False) -> SroiModel:
     """A new SROI model of the council ``owner`` for a contract it holds or a named service."""
-    refuse_unless_editor(actor, owner, owner, "create an SROI model")
+    refuse_unless_editor(actor, owner, "create an SROI model", owner)
     name = parse_text(name, "name", max_length=300)
     value = parse_number(inputs, "inputs", low=0, label="value of inputs (£)").quantize(Decimal("0.01"))
     service = parse_text(service, "service", max_length=300, required=False)
@@ -293,7 +278,7 @@ def clean_outcome(model, data):
 
 def add_outcome(*, actor, model: SroiModel, data: dict) -> SroiOutcome:
     """Add one outcome to an SROI model."""
-    refuse_unless_editor(actor, model.owner, model, "change an SROI model")
+    refuse_unless_editor(actor, model.owner, "change an SROI model", model)
     fields = clean_outcome(model, data)
     with transaction.atomic():
         row = SroiOutcome.objects.create(model=model, **fields)
@@ -313,7 +298,7 @@ def method_outcomes(model):
 
 def add_commitment(*, actor, contract, data, synthetic=False) -> Commitment:
     """What the supplier promised on ``contract``: a measure, its unit and the amount over the contract."""
-    refuse_unless_editor(actor, contract.owner, contract, "record social value commitments")
+    refuse_unless_editor(actor, contract.owner, "record social value commitments", contract)
     measure = parse_text(data.get("measure"), "measure", max_length=300)
     unit = parse_text(data.get("unit"), "unit", max_length=100)
     promised = parse_number(data.get("promised"), "promised", low=0, label="amount promised").quantize(
@@ -359,7 +344,7 @@ def _save_delivery(*, actor, commitment, fields, synthetic=False):
 
 def record_delivery(*, actor, commitment: Commitment, data: dict) -> Delivery:
     """What was delivered against a commitment in one period (one row per period)."""
-    refuse_unless_editor(actor, commitment.owner, commitment, "record social value delivered")
+    refuse_unless_editor(actor, commitment.owner, "record social value delivered", commitment)
     fields = clean_delivery(data)
     if Delivery.objects.filter(commitment=commitment, period=fields["period"]).exists():
         raise SvInputError("period", f"Delivery for {fields['period']} is already recorded for this commitment")
@@ -371,7 +356,7 @@ def import_deliveries_csv(*, actor, contract, data: bytes) -> list[Delivery]:
     """Deliveries for a contract's commitments from a CSV (measure, unit, period, amount or full_time and
     part_time, optionally shared_by and note). The whole file is checked first; nothing is saved if any row
     is wrong."""
-    refuse_unless_editor(actor, contract.owner, contract, "record social value delivered")
+    refuse_unless_editor(actor, contract.owner, "record social value delivered", contract)
     rows = _read_csv(data, needed=("measure", "unit", "period"), known=DELIVERY_COLUMNS)
     commitments = {(c.measure.lower(), c.unit.lower()): c for c in Commitment.objects.filter(contract=contract)}
     problems, parsed, seen = [], [], {}

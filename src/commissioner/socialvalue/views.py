@@ -101,7 +101,7 @@ def council(request, slug):
 @require_POST
 def model_create(request, slug):
     org = _org(slug)
-    services.refuse_unless_editor(request.user, org, org, "create an SROI model")
+    services.refuse_unless_editor(request.user, org, "create an SROI model", org)
     form = forms.ModelForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
@@ -182,7 +182,7 @@ def model_detail(request, pk):
 @require_POST
 def outcome_add(request, pk):
     model = _model(request, pk)
-    services.refuse_unless_editor(request.user, model.owner, model, "change an SROI model")
+    services.refuse_unless_editor(request.user, model.owner, "change an SROI model", model)
     form = forms.OutcomeForm(request.POST, proxies=queries.proxies(request.user, model.owner))
     if form.is_valid():
         try:
@@ -226,7 +226,7 @@ def proxies(request, slug):
 @require_POST
 def proxy_add(request, slug):
     org = _org(slug)
-    services.refuse_unless_editor(request.user, org, org, "edit the proxy library")
+    services.refuse_unless_editor(request.user, org, "edit the proxy library", org)
     form = forms.ProxyForm(request.POST)
     if form.is_valid():
         try:
@@ -243,7 +243,7 @@ def proxy_add(request, slug):
 @require_POST
 def proxy_upload(request, slug):
     org = _org(slug)
-    services.refuse_unless_editor(request.user, org, org, "import proxies")
+    services.refuse_unless_editor(request.user, org, "import proxies", org)
     form = forms.UploadForm(request.POST, request.FILES)
     problems = []
     if form.is_valid():
@@ -306,7 +306,7 @@ def contract_page(request, ocid):
 @require_POST
 def commitment_add(request, ocid):
     contract = _contract(request, ocid)
-    services.refuse_unless_editor(request.user, contract.owner, contract, "record social value commitments")
+    services.refuse_unless_editor(request.user, contract.owner, "record social value commitments", contract)
     form = forms.CommitmentForm(request.POST)
     if form.is_valid():
         try:
@@ -323,7 +323,7 @@ def commitment_add(request, ocid):
 @require_POST
 def delivery_add(request, ocid):
     contract = _contract(request, ocid)
-    services.refuse_unless_editor(request.user, contract.owner, contract, "record social value delivered")
+    services.refuse_unless_editor(request.user, contract.owner, "record social value delivered", contract)
     commitments = [r["commitment"] for r in queries.for_contract(request.user, contract)]
     form = forms.DeliveryForm(request.POST, commitments=commitments)
     if form.is_valid():
@@ -342,7 +342,7 @@ def delivery_add(request, ocid):
 @require_POST
 def delivery_upload(request, ocid):
     contract = _contract(request, ocid)
-    services.refuse_unless_editor(request.user, contract.owner, contract, "record social value delivered")
+    services.refuse_unless_editor(request.user, contract.owner, "record social value delivered", contract)
     form = forms.UploadForm(request.POST, request.FILES)
     problems = []
     if form.is_valid():
