@@ -42,21 +42,20 @@ positions summary if it is empty) without generating it again.
 
 import argparse
 import cProfile
-import math
 import os
 import platform
 import pstats
 import sys
 import time
-import types
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from pagetiming import BARE_URL, cpu_model, install_urlconf, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DBNAME = "commissioner_benchbench"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
 SEED = 20261125
-BARE_URL = "/bench-bare/"
 PAGE_TARGET_MS = 150
 NEIGHBOURS_TARGET_MS = 50
 N_COUNCILS = 350
@@ -488,30 +487,6 @@ def vacuum_values():
 # Timing
 
 
-def percentile(values, p):
-    """Nearest-rank percentile."""
-    s = sorted(values)
-    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
-
-
-def bare(request):
-    from django.http import HttpResponse
-
-    return HttpResponse("ok")
-
-
-def install_urlconf():
-    from django.conf import settings
-    from django.urls import clear_url_caches, include, path
-
-    module = types.ModuleType("benchbench_urls")
-    module.urlpatterns = [path(BARE_URL.strip("/") + "/", bare, name="bench-bare"),
-                          path("", include(settings.ROOT_URLCONF))]
-    sys.modules[module.__name__] = module
-    settings.ROOT_URLCONF = module.__name__
-    clear_url_caches()
-
-
 def resolves(url):
     from django.urls import Resolver404, resolve
 
@@ -755,7 +730,7 @@ def main(argv=None):
     from commissioner.orgs import services as org_services
     from commissioner.orgs.models import Organisation
 
-    install_urlconf()
+    install_urlconf("benchbench_urls")
     server = connection.cursor().connection.info.server_version
     print(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {memory_gb():.0f} GB, Python {platform.python_version()}, "
           f"Django {django.get_version()}, PostgreSQL {server // 10000}.{server % 10000}; "
@@ -802,16 +777,6 @@ def main(argv=None):
         if not args.keep:
             pg_exec(args.postgres, f"drop database if exists {PG_DBNAME}")
     return 0 if ok else 1
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def memory_gb():

@@ -41,18 +41,18 @@ import pstats
 import random
 import sys
 import time
-import types
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from pagetiming import BARE_URL, cpu_model, install_urlconf, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PG_DBNAME = "commissioner_perfbench"
 SEED = 20261125
 SLUG = "bench-council"
-BARE_URL = "/bench-bare/"
 COUNCIL_TARGET_MS = 300
 CONTRACT_TARGET_MS = 100
 BATCH = 2000  # rows per INSERT statement in bulk_create (SQLite caps it lower by itself)
@@ -395,31 +395,6 @@ def generate(args, today):
 # Timing
 
 
-def percentile(values, p):
-    """Nearest-rank percentile."""
-    s = sorted(values)
-    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
-
-
-def bare(request):
-    from django.http import HttpResponse
-
-    return HttpResponse("ok")
-
-
-def install_urlconf():
-    """The project's URLs plus the bare view, as the root urlconf."""
-    from django.conf import settings
-    from django.urls import clear_url_caches, include, path
-
-    module = types.ModuleType("perfbench_urls")
-    module.urlpatterns = [path(BARE_URL.strip("/") + "/", bare, name="bench-bare"),
-                          path("", include(settings.ROOT_URLCONF))]
-    sys.modules[module.__name__] = module
-    settings.ROOT_URLCONF = module.__name__
-    clear_url_caches()
-
-
 def profile_lines(client, url, top=14):
     prof = cProfile.Profile()
     prof.enable()
@@ -614,7 +589,7 @@ def main(argv=None):
     from commissioner.orgs import services as org_services
     from commissioner.orgs.models import Organisation
 
-    install_urlconf()
+    install_urlconf("perfbench_urls")
     if connection.vendor == "postgresql":
         server = connection.cursor().connection.info.server_version
         dbinfo = f"PostgreSQL {server // 10000}.{server % 10000}"
@@ -659,16 +634,6 @@ def main(argv=None):
             else:
                 remove_sqlite(sqlite_path(args))
     return 0 if ok else 1
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from commissioner.methods import supplier_risk
 from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot  # noqa: F401  (Refused: for callers)
+from commissioner.register.importers import decode
 from commissioner.register.models import Contract, Provider
 from commissioner.risk.models import FIGURE_NAMES, FIGURES, RiskAssessment, SupplierAccounts
 
@@ -145,12 +146,9 @@ def _import_accounts_csv(*, actor, contract, data):
     if len(data) > MAX_CSV_BYTES:
         raise RiskInputError("file", "is too large: at most 2 MB")
     try:
-        text = data.decode("utf-8-sig")
+        text, _ = decode(data)  # as the register's importers read files: UTF-8 (BOM or not), UTF-16, Windows-1252
     except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise RiskInputError("file", "is not a text (CSV) file") from None
+        raise RiskInputError("file", "is not a text (CSV) file") from None
     reader = csv.reader(io.StringIO(text))
     rows = list(reader)
     if not rows or not any(cell.strip() for cell in rows[0]):

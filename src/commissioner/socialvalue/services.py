@@ -16,6 +16,7 @@ from django.db import transaction
 
 from commissioner.methods import sroi
 from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot  # noqa: F401  (Refused: for callers)
+from commissioner.register.importers import decode
 from commissioner.socialvalue.models import PERCENTS, Commitment, Delivery, Proxy, SroiModel, SroiOutcome
 
 MAX_NUMBER = Decimal("1e12")
@@ -97,12 +98,9 @@ def _decode(data):
     if len(data) > MAX_CSV_BYTES:
         raise SvInputError("file", "The file is too large: at most 2 MB")
     try:
-        return data.decode("utf-8-sig")
+        return decode(data)[0]  # as the register's importers read files: UTF-8 (BOM or not), UTF-16, Windows-1252
     except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise SvInputError("file", "The file is not a text (CSV) file") from None
+        raise SvInputError("file", "The file is not a text (CSV) file") from None
 
 
 def _header(name):
