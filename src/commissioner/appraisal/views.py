@@ -6,8 +6,6 @@ Reads go through ``queries`` (orgs.tenancy's ``visible_to``); writes through ``s
 sent to sign in; an appraisal the user may not see is a 404.
 """
 
-import csv
-import io
 import json
 
 from django.contrib import messages
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from commissioner.appraisal import calc, charts, forms, queries, services
 from commissioner.appraisal.models import Option
+from commissioner.core.downloads import table_response
 from commissioner.methods.appraisal import OPTIMISM_BIAS, discount_factors
 from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
@@ -301,17 +300,4 @@ def table_rows(a, result, table):
 
 
 def _respond(fmt, name, header, rows):
-    if fmt not in ("csv", "json"):
-        raise Http404("Unknown format: use csv or json")
-    if fmt == "json":
-        body = json.dumps({"table": name, "rows": [dict(zip(header, r, strict=True)) for r in rows]},
-                          ensure_ascii=False)
-        response = HttpResponse(body, content_type="application/json")
-    else:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in r] for r in rows])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return table_response(name, fmt, header, rows, meta={"table": name})

@@ -8,20 +8,19 @@ these views only show forms and messages. Reads of local measures are here too (
 ``adoption_rows``): the API uses the same functions.
 """
 
-import csv
-import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from commissioner.benchmarking import forms, queries, services
 from commissioner.benchmarking.models import Measure
+from commissioner.core.downloads import table_response
 from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 
@@ -78,14 +77,7 @@ def acting_organisations(user):
 
 
 def _csv(rows, fields, name, extra=None):
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields + list(extra or {}), lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({**{k: "" if r[k] is None else r[k] for k in fields}, **(extra or {})})
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return table_response(name, "csv", fields, rows, meta=extra, meta_columns=True)
 
 
 def _json(data, name):

@@ -19,7 +19,7 @@ from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 from commissioner.register.cpv import DIVISIONS
 from commissioner.register.models import Provider
-from commissioner.register.queries import FilterError, _safe_cell
+from commissioner.register.queries import FilterError
 
 HOME = ("Home", "/")
 BENCHMARKING = ("Benchmarking", "/benchmarking/")
@@ -50,19 +50,13 @@ def provider_page(request, pk):
         meta = {"provider": provider.name, "provider_id": provider.pk,
                 "peer_group": "every council with a contract with this provider that you may see",
                 **providers.methods(), "synthetic_note": SYNTHETIC_NOTE}
-        return _export(f"provider-{provider.pk}-by-council", fmt, providers.COUNCIL_FIELDS,
+        return download(f"provider-{provider.pk}-by-council", fmt, providers.COUNCIL_FIELDS,
                         providers.council_rows(result), meta, rows_key="councils")
     return render(request, "benchmarking/provider_councils.html", {
         "provider": provider, "r": result, "ratings": _rating_labels(),
         "breadcrumbs": [HOME, BENCHMARKING, ("Providers", reverse("provider-list")),
                         (provider.name, reverse("provider-detail", args=[provider.pk]))],
         **providers.methods()})
-
-
-def _export(name, fmt, fields, rows, meta, rows_key):
-    if fmt == "csv":  # no spreadsheet formulas from a provider's or council's name
-        rows = [{k: _safe_cell(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
-    return download(name, fmt, fields, rows, meta, rows_key=rows_key)
 
 
 def _rating_labels():
@@ -119,7 +113,7 @@ def category_page(request, division):
                 "peer_group": peer.description, "ranked": ranking.ranked_count, "missing": ranking.missing_count,
                 **providers.methods(),
                 "synthetic_note": SYNTHETIC_NOTE}
-        return _export(f"category-{division}-{peer.key}{'-' + org.slug if org else ''}", fmt,
+        return download(f"category-{division}-{peer.key}{'-' + org.slug if org else ''}", fmt,
                         providers.CATEGORY_FIELDS, providers.category_rows(ranking), meta, rows_key="providers")
     page = Paginator(ranking.rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -142,7 +136,7 @@ def categories_page(request):
     rows = [{"division": d, "category": name, "contracts": n}
             for d, name, n in providers.divisions_with_results(request.user)]
     if fmt:
-        return _export("categories", fmt, ["division", "category", "contracts"], rows,
+        return download("categories", fmt, ["division", "category", "contracts"], rows,
                        {"contracts": "provider contracts you may see (public ones and your council's)"},
                        rows_key="categories")
     return render(request, "benchmarking/categories.html", {"rows": rows, "breadcrumbs": [HOME, BENCHMARKING]})

@@ -2,19 +2,18 @@
 council's summary. Published data (Oflog, OGL): no sign-in needed to read. Stored peer groups are
 shown only to their council's members (CIPFA's model is not open data)."""
 
-import csv
-import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from commissioner.benchmarking import forms, queries, services
 from commissioner.benchmarking.models import Measure
+from commissioner.core.downloads import table_response
 from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 
@@ -93,19 +92,8 @@ def measure_page(request, code):
 
 
 def download(name, fmt, fields, rows, meta, rows_key="rows"):
-    """A table as a CSV (one row per line, the metadata repeated in its own columns) or JSON download."""
-    if fmt == "json":
-        response = JsonResponse({**meta, rows_key: rows}, json_dumps_params={"indent": 1})
-    else:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        extra = [k for k, v in meta.items() if isinstance(v, str | int | float | bool)]
-        writer.writerow(fields + extra)
-        for r in rows:
-            writer.writerow(["" if r[k] is None else r[k] for k in fields] + [meta[k] for k in extra])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    """A table as a CSV (the metadata repeated in its own columns) or JSON download."""
+    return table_response(name, fmt, fields, rows, meta=meta, rows_key=rows_key, meta_columns=True)
 
 
 def _export(measure, period, fmt):

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from commissioner.core.downloads import table_response
 from commissioner.market import forms, queries, services
 from commissioner.market.layouts import FIELDS
 from commissioner.orgs import tenancy
@@ -91,19 +92,11 @@ def _download(council, table, fmt, rows, category, synthetic):
     header = queries.TABLES[table]
     slug = f"market-{council.slug}-{table}"
     if fmt == "json":
-        body = json.dumps({"council": council.slug, "category": category, "table": table,
-                           "synthetic": synthetic, "licence": "Open Government Licence v3.0",
-                           "rows": rows}, ensure_ascii=False)
-        response = HttpResponse(body, content_type="application/json")
-    else:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([*header, "synthetic"])
-        writer.writerows([[("" if r[k] is None else r[k]) for k in header] + ["yes" if synthetic else "no"]
-                          for r in rows])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{slug}.{fmt}"'
-    return response
+        return table_response(slug, fmt, header, rows, meta={
+            "council": council.slug, "category": category, "table": table, "synthetic": synthetic,
+            "licence": "Open Government Licence v3.0"})
+    flag = "yes" if synthetic else "no"
+    return table_response(slug, fmt, [*header, "synthetic"], [[r[k] for k in header] + [flag] for r in rows])
 
 
 @require_safe

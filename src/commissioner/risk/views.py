@@ -6,17 +6,15 @@ users are sent to sign in; a contract the user may not see is a 404; a council's
 accounts are private to it (another council sees the page of a public contract, with nothing of them).
 """
 
-import csv
-import io
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from commissioner.core.downloads import table_response
 from commissioner.methods import supplier_risk
 from commissioner.orgs import tenancy
 from commissioner.risk import forms, queries, services
@@ -224,15 +222,4 @@ def _download(request, contract, table, fmt):
         raise Http404("Unknown format: use csv or json")
     header, rows = _table(request, contract, table)
     name = f"risk-{table}-{contract.pk}"
-    if fmt == "json":
-        body = json.dumps({"contract": contract.ocid, "table": table,
-                           "rows": [dict(zip(header, r, strict=True)) for r in rows]}, ensure_ascii=False)
-        response = HttpResponse(body, content_type="application/json")
-    else:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in r] for r in rows])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return table_response(name, fmt, header, rows, meta={"contract": contract.ocid, "table": table})

@@ -6,17 +6,15 @@ Reads go through ``queries`` (``visible_to``); writes through ``services`` (audi
 has a CSV and JSON download (``?table=...&format=csv|json``) that says whether rows are synthetic.
 """
 
-import csv
-import io
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from commissioner.core.downloads import table_response
 from commissioner.orgs import tenancy
 from commissioner.socialvalue import forms, queries, services
 
@@ -31,18 +29,7 @@ def _download(request, name, tables, table, fmt):
     if fmt not in ("csv", "json") or table not in tables:
         raise Http404(f"Unknown table or format: tables {', '.join(tables)}; formats csv, json")
     header, rows = tables[table]()
-    if fmt == "json":
-        body = json.dumps({"table": table, "rows": [dict(zip(header, r, strict=True)) for r in rows]},
-                          ensure_ascii=False, default=str)
-        response = HttpResponse(body, content_type="application/json")
-    else:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in r] for r in rows])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{table}.{fmt}"'
-    return response
+    return table_response(f"{name}-{table}", fmt, header, rows, meta={"table": table})
 
 
 def _org(slug):
