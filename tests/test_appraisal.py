@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from commissioner.appraisal import calc, pdf, services
+from commissioner.appraisal import pdf, services
 from commissioner.appraisal.models import Appraisal, Option
+from commissioner.methods import options_appraisal as calc
 from commissioner.orgs.models import AuditEvent
 from helpers import ROLES, client_for, statuses
 

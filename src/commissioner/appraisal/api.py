@@ -14,8 +14,9 @@ from ninja import Field, Path, Router, Schema, Status
 from ninja.errors import ValidationError
 from ninja.security import django_auth
 
-from commissioner.appraisal import calc, queries, services
+from commissioner.appraisal import queries, services
 from commissioner.appraisal.models import OPTION_KINDS, Option
+from commissioner.methods import options_appraisal as calc
 from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 

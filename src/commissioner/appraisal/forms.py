@@ -3,8 +3,8 @@
 
 from django import forms
 
-from commissioner.appraisal import calc
 from commissioner.appraisal.models import OPTION_KINDS, Appraisal
+from commissioner.methods import options_appraisal as calc
 from commissioner.methods.appraisal import OPTIMISM_BIAS
 from commissioner.register.forms import GovukFormMixin
 

@@ -2,7 +2,7 @@
 default), its delivery options with yearly costs and benefits (JSON lists of years, validated by ``services``),
 and the MCDA weights the council set (recorded on the appraisal and in the audit trail).
 
-Results are not stored: ``calc.evaluate`` computes them from these inputs on every read.
+Results are not stored: ``methods.options_appraisal.evaluate`` computes them from these inputs on every read.
 """
 
 from django.conf import settings

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from commissioner.appraisal import calc
 from commissioner.appraisal.models import OPTION_KINDS, Appraisal, Option
 from commissioner.methods import appraisal as m
+from commissioner.methods import options_appraisal as calc
 from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot  # noqa: F401  (Refused: for callers)
 from commissioner.register.models import Contract
 

@@ -15,9 +15,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from commissioner.appraisal import calc, charts, forms, queries, services
+from commissioner.appraisal import charts, forms, queries, services
 from commissioner.appraisal.models import Option
 from commissioner.core.downloads import table_response
+from commissioner.methods import options_appraisal as calc
 from commissioner.methods.appraisal import OPTIMISM_BIAS, discount_factors
 from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
