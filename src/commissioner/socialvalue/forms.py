@@ -70,8 +70,7 @@ class CommitmentForm(SvForm):
     promised = _text("Amount promised over the contract", max_length=40, attrs=NUM)
 
 
-class DeliveryForm(SvForm):
-    commitment = forms.ChoiceField(label="Commitment")
+class DeliveryFields(SvForm):
     period = _text("Period", max_length=20, attrs={"class": "govuk-input--width-10"},
                    help_text="e.g. 2024-25, 2025-Q1")
     amount = _text("Amount delivered", max_length=40, attrs=NUM, required=False)
@@ -82,6 +81,25 @@ class DeliveryForm(SvForm):
                       help_text="A benefit shared by 3 contracts counts one third here; blank is 1")
     note = _text("Note", max_length=500, required=False)
 
+
+class DeliveryEditForm(DeliveryFields):
+    """What was delivered in one period, corrected (the commitment stays the same)."""
+
+
+class DeliveryForm(DeliveryFields):
+    commitment = forms.ChoiceField(label="Commitment")
+    field_order = ["commitment"]
+
     def __init__(self, *args, commitments=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["commitment"].choices = [(str(c.pk), f"{c.measure} ({c.unit})") for c in commitments]
+
+
+class OpenProxiesForm(SvForm):
+    codes = forms.MultipleChoiceField(label="Open proxies to copy", widget=forms.CheckboxSelectMultiple,
+                                      error_messages={"required": "Choose at least one open proxy to copy"})
+
+    def __init__(self, *args, proxies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["codes"].choices = [
+            (p["code"], f"{p['name']}: £{p['value']:,} per {p['unit']} ({p['price_basis']})") for p in proxies]

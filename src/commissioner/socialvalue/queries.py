@@ -8,8 +8,8 @@ from decimal import Decimal
 from commissioner.methods import sroi
 from commissioner.orgs.models import Organisation
 from commissioner.register.models import Contract, Provider
-from commissioner.socialvalue.models import Commitment, Proxy, SroiModel
-from commissioner.socialvalue.services import method_outcomes
+from commissioner.socialvalue.models import Commitment, Delivery, Proxy, SroiModel, SroiOutcome
+from commissioner.socialvalue.services import method_outcomes, open_proxies  # noqa: F401  (open_proxies: a read)
 
 ASSUMPTIONS = (("quantity", "Quantity"), ("proxy", "Financial proxy (£)"), ("deadweight", "Deadweight"),
                ("displacement", "Displacement"), ("attribution", "Attribution"), ("drop_off", "Drop-off"))
@@ -41,6 +41,28 @@ def models_of(user, owner=None):
 
 def model_for(user, pk):
     return SroiModel.objects.visible_to(user).select_related("owner", "contract").filter(pk=pk).first()
+
+
+def proxy_for(user, pk):
+    return Proxy.objects.visible_to(user).select_related("owner").filter(pk=pk).first()
+
+
+def outcome_for(user, pk):
+    """An outcome of a model the user may see."""
+    return (SroiOutcome.objects.select_related("model__owner", "model__contract")
+            .filter(pk=pk, model__in=SroiModel.objects.visible_to(user)).first())
+
+
+def commitment_for(user, pk):
+    """A commitment the user may see, on a contract the user may see."""
+    return (Commitment.objects.visible_to(user).select_related("contract", "owner")
+            .filter(pk=pk, contract__in=Contract.objects.visible_to(user)).first())
+
+
+def delivery_for(user, pk):
+    return (Delivery.objects.select_related("commitment__contract", "commitment__owner")
+            .filter(pk=pk, commitment__in=Commitment.objects.visible_to(user),
+                    commitment__contract__in=Contract.objects.visible_to(user)).first())
 
 
 def results(model):

@@ -8,15 +8,19 @@ Percentages are entered as 0-100 and checked here; methods.sroi gets fractions.
 """
 
 import csv
+import functools
 import io
 import re
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from django.db import transaction
+from django.utils.timezone import now
 
 from commissioner.methods import sroi
 from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot  # noqa: F401  (Refused: for callers)
 from commissioner.register.importers import decode
+from commissioner.register.models import Contract
 from commissioner.socialvalue.models import PERCENTS, Commitment, Delivery, Proxy, SroiModel, SroiOutcome
 
 MAX_NUMBER = Decimal("1e12")
@@ -177,12 +181,49 @@ def _save_proxy(*, actor, owner, fields, synthetic=False):
     return row
 
 
-def save_proxy(*, actor, owner, data) -> Proxy:
-    """Add a proxy to the council's library, or update the one with the same name and unit."""
+def save_proxy(*, actor, owner, data, replace=True) -> Proxy:
+    """Add a proxy to the council's library, or update the one with the same name and unit (with
+    ``replace=False``, as the API's create does, that one is refused instead, naming it)."""
     refuse_unless_editor(actor, owner, "edit the proxy library", owner)
     fields = clean_proxy(data)
+    if not replace:
+        same = Proxy.objects.filter(owner=owner, name__iexact=fields["name"], unit__iexact=fields["unit"]).first()
+        if same is not None:
+            raise SvInputError("name", f"The library already has '{same.name[:60]}' per '{same.unit[:30]}' "
+                                       f"(id {same.pk}): change that one instead")
     with transaction.atomic():
         return _save_proxy(actor=actor, owner=owner, fields=fields)
+
+
+def _proxy_values(proxy):
+    return {k: getattr(proxy, k) for k in PROXY_PARSERS}
+
+
+def update_proxy(*, actor, proxy: Proxy, data: dict) -> Proxy:
+    """Correct one proxy of the library (fields not given keep their value). Outcomes that used it keep the
+    value and source they copied when they were entered."""
+    refuse_unless_editor(actor, proxy.owner, "edit the proxy library", proxy)
+    fields = clean_proxy({**_proxy_values(proxy), **data})
+    if Proxy.objects.filter(owner=proxy.owner, name__iexact=fields["name"], unit__iexact=fields["unit"]) \
+            .exclude(pk=proxy.pk).exists():
+        raise SvInputError("name", f"The library already has '{fields['name'][:60]}' per '{fields['unit'][:30]}'")
+    with transaction.atomic():
+        before = snapshot(proxy, PROXY_FIELDS)
+        for key, value in fields.items():
+            setattr(proxy, key, value)
+        proxy.save()
+        audit(actor=actor, organisation=proxy.owner, action="updated", obj=proxy, before=before,
+              after=snapshot(proxy, PROXY_FIELDS))
+    return proxy
+
+
+def delete_proxy(*, actor, proxy: Proxy) -> None:
+    """Remove a proxy from the library; outcomes that used it keep the value and source they copied."""
+    refuse_unless_editor(actor, proxy.owner, "delete a proxy", proxy)
+    with transaction.atomic():
+        audit(actor=actor, organisation=proxy.owner, action="deleted", obj=proxy,
+              before={**snapshot(proxy, PROXY_FIELDS), "synthetic": proxy.synthetic})
+        proxy.delete()
 
 
 def import_proxies_csv(*, actor, owner, data: bytes) -> list[Proxy]:
@@ -220,6 +261,43 @@ def import_proxies_csv(*, actor, owner, data: bytes) -> list[Proxy]:
         return [_save_proxy(actor=actor, owner=owner, fields=f, synthetic=f.pop("synthetic")) for f in parsed]
 
 
+# The shared library of open proxies ----------------------------------------------------------------
+
+OPEN_PROXIES = Path(__file__).resolve().parent / "data" / "open_proxies.csv"
+OPEN_COLUMNS = ("code", "name", "unit", "value", "price_year", "price_basis", "publisher", "title", "url", "table",
+                "licence")
+
+
+@functools.cache
+def open_proxies() -> tuple[dict, ...]:
+    """The openly licensed proxies shipped with Commissioner (data/open_proxies.csv, see its PROVENANCE.md), each
+    checked as a council's proxy would be, with the ``source`` a council's copy gets."""
+    with OPEN_PROXIES.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for row in rows:
+        source = (f"{row['publisher']}, {row['title']}: {row['table']} ({row['price_basis']}). {row['url']}")
+        fields = clean_proxy({**row, "year": row["price_year"], "source": source})
+        out.append({**row, **fields, "price_year": fields["year"]})
+    return tuple(out)
+
+
+def copy_open_proxies(*, actor, owner, codes) -> list[Proxy]:
+    """Copy the chosen open proxies (by code) into the council's library, where they can be corrected; a proxy
+    of the same name and unit there is updated (the audit trail keeps what it was)."""
+    refuse_unless_editor(actor, owner, "edit the proxy library", owner)
+    known = {p["code"]: p for p in open_proxies()}
+    codes = [str(c).strip() for c in (codes or [])]
+    if not codes:
+        raise SvInputError("codes", "Choose at least one open proxy to copy")
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise SvInputError("codes", f"No open proxy with the code '{unknown[0][:60]}'")
+    with transaction.atomic():
+        return [_save_proxy(actor=actor, owner=owner, fields={k: known[c][k] for k in PROXY_PARSERS})
+                for c in dict.fromkeys(codes)]
+
+
 # SROI models --------------------------------------------------------------------------------------
 
 MODEL_FIELDS = ("name", "contract", "service", "inputs", "owner", "is_private")
@@ -243,7 +321,51 @@ def create_model(*, actor, owner, name, inputs, contract=None, service="", synth
     return row
 
 
-def clean_outcome(model, data):
+def contract_of(owner, ocid):
+    """The council's own contract with this OCID (blank: None), or SvInputError on the field ``contract``."""
+    text = "" if ocid is None else str(ocid).strip()
+    if not text:
+        return None
+    found = Contract.objects.filter(owner=owner, ocid=text[:300]).first() if "\x00" not in text else None
+    if found is None:
+        raise SvInputError("contract", "Enter the OCID of a contract that the council holds")
+    return found
+
+
+def update_model(*, actor, model: SroiModel, data: dict) -> SroiModel:
+    """Change a model's name, value of inputs, service or contract (``contract``: a Contract of the council, or
+    None; keys not given keep their value)."""
+    refuse_unless_editor(actor, model.owner, "change an SROI model", model)
+    merged = {"name": model.name, "inputs": model.inputs, "service": model.service, "contract": model.contract,
+              **data}
+    name = parse_text(merged["name"], "name", max_length=300)
+    value = parse_number(merged["inputs"], "inputs", low=0, label="value of inputs (£)").quantize(Decimal("0.01"))
+    service = parse_text(merged["service"], "service", max_length=300, required=False)
+    contract = merged["contract"]
+    if contract is not None and contract.owner_id != model.owner_id:
+        raise SvInputError("contract", "Choose a contract that the council holds")
+    if contract is None and not service:
+        raise SvInputError("service", "Enter the service, or choose a contract")
+    with transaction.atomic():
+        before = snapshot(model, MODEL_FIELDS)
+        model.name, model.inputs, model.service, model.contract = name, value, service, contract
+        model.save()
+        audit(actor=actor, organisation=model.owner, action="updated", obj=model, before=before,
+              after=snapshot(model, MODEL_FIELDS))
+    return model
+
+
+def delete_model(*, actor, model: SroiModel) -> None:
+    """Delete a model with its outcomes (all of them kept in the audit record)."""
+    refuse_unless_editor(actor, model.owner, "delete an SROI model", model)
+    with transaction.atomic():
+        audit(actor=actor, organisation=model.owner, action="deleted", obj=model,
+              before={**snapshot(model, MODEL_FIELDS), "synthetic": model.synthetic,
+                      "outcomes": [snapshot(o, OUTCOME_FIELDS) for o in model.outcomes.order_by("id")]})
+        model.delete()
+
+
+def clean_outcome(model, data, exclude=None):
     """The fields of one outcome checked (percentages 0-100), with the proxy from the library if chosen."""
     fields = {
         "stakeholder": parse_text(data.get("stakeholder"), "stakeholder", max_length=200),
@@ -268,7 +390,7 @@ def clean_outcome(model, data):
                       proxy_source=parse_text(data.get("proxy_source"), "proxy_source", max_length=1000,
                                               label="source of the proxy"))
     if SroiOutcome.objects.filter(model=model, stakeholder__iexact=fields["stakeholder"],
-                                  indicator__iexact=fields["indicator"]).exists():
+                                  indicator__iexact=fields["indicator"]).exclude(pk=exclude).exists():
         raise SvInputError("indicator", f"The model already has the outcome '{fields['indicator'][:60]}' for "
                                         f"{fields['stakeholder'][:60]}")
     return fields
@@ -282,6 +404,44 @@ def add_outcome(*, actor, model: SroiModel, data: dict) -> SroiOutcome:
         row = SroiOutcome.objects.create(model=model, **fields)
         audit(actor=actor, organisation=model.owner, action="created", obj=row, after=snapshot(row, OUTCOME_FIELDS))
     return row
+
+
+def outcome_values(outcome):
+    """An outcome's fields as a form or the API gives them (a proxy from the library by its id)."""
+    return {"stakeholder": outcome.stakeholder, "indicator": outcome.indicator, "quantity": outcome.quantity,
+            "proxy": "" if outcome.proxy_id is None else str(outcome.proxy_id), "proxy_value": outcome.proxy_value,
+            "proxy_source": outcome.proxy_source, **{p: getattr(outcome, p) for p in PERCENTS},
+            "years": outcome.years}
+
+
+def update_outcome(*, actor, outcome: SroiOutcome, data: dict) -> SroiOutcome:
+    """Change an outcome (keys not given keep their value; percentages 0-100). Choosing a proxy from the library
+    takes its value and source again; entering a value clears the link to the library."""
+    model = outcome.model
+    refuse_unless_editor(actor, model.owner, "change an SROI model", outcome)
+    merged = {**outcome_values(outcome), **data}
+    if ("proxy_value" in data or "proxy_source" in data) and "proxy" not in data:
+        merged["proxy"] = ""  # a value entered replaces the library's
+    fields = clean_outcome(model, merged, exclude=outcome.pk)
+    with transaction.atomic():
+        before = snapshot(outcome, OUTCOME_FIELDS)
+        for key, value in fields.items():
+            setattr(outcome, key, value)
+        outcome.save()
+        SroiModel.objects.filter(pk=model.pk).update(updated_at=now())
+        audit(actor=actor, organisation=model.owner, action="updated", obj=outcome, before=before,
+              after=snapshot(outcome, OUTCOME_FIELDS))
+    return outcome
+
+
+def delete_outcome(*, actor, outcome: SroiOutcome) -> None:
+    model = outcome.model
+    refuse_unless_editor(actor, model.owner, "change an SROI model", outcome)
+    with transaction.atomic():
+        audit(actor=actor, organisation=model.owner, action="deleted", obj=outcome,
+              before={"model": model.pk, **snapshot(outcome, OUTCOME_FIELDS)})
+        outcome.delete()
+        SroiModel.objects.filter(pk=model.pk).update(updated_at=now())
 
 
 def method_outcomes(model):
@@ -309,6 +469,40 @@ def add_commitment(*, actor, contract, data, synthetic=False) -> Commitment:
         audit(actor=actor, organisation=contract.owner, action="created", obj=row,
               after={"contract": contract.ocid, "measure": measure, "unit": unit, "promised": str(promised)})
     return row
+
+
+COMMITMENT_FIELDS = ("contract", "measure", "unit", "promised", "owner", "is_private")
+DELIVERY_FIELDS = ("commitment", "period", "amount", "shared_by", "counted", "note")
+
+
+def update_commitment(*, actor, commitment: Commitment, data: dict) -> Commitment:
+    """Change a commitment's measure, unit or amount promised (keys not given keep their value)."""
+    refuse_unless_editor(actor, commitment.owner, "record social value commitments", commitment)
+    merged = {"measure": commitment.measure, "unit": commitment.unit, "promised": commitment.promised, **data}
+    measure = parse_text(merged["measure"], "measure", max_length=300)
+    unit = parse_text(merged["unit"], "unit", max_length=100)
+    promised = parse_number(merged["promised"], "promised", low=0, label="amount promised").quantize(
+        Decimal("0.01"))
+    if Commitment.objects.filter(contract_id=commitment.contract_id, measure__iexact=measure, unit__iexact=unit) \
+            .exclude(pk=commitment.pk).exists():
+        raise SvInputError("measure", f"The contract already has a commitment for '{measure[:60]}' in {unit[:30]}")
+    with transaction.atomic():
+        before = snapshot(commitment, COMMITMENT_FIELDS)
+        commitment.measure, commitment.unit, commitment.promised = measure, unit, promised
+        commitment.save()
+        audit(actor=actor, organisation=commitment.owner, action="updated", obj=commitment, before=before,
+              after=snapshot(commitment, COMMITMENT_FIELDS))
+    return commitment
+
+
+def delete_commitment(*, actor, commitment: Commitment) -> None:
+    """Delete a commitment with what was delivered against it (all of it kept in the audit record)."""
+    refuse_unless_editor(actor, commitment.owner, "delete a social value commitment", commitment)
+    with transaction.atomic():
+        audit(actor=actor, organisation=commitment.owner, action="deleted", obj=commitment,
+              before={**snapshot(commitment, COMMITMENT_FIELDS), "synthetic": commitment.synthetic,
+                      "deliveries": [snapshot(d, DELIVERY_FIELDS) for d in commitment.deliveries.order_by("id")]})
+        commitment.delete()
 
 
 def clean_delivery(data):
@@ -348,6 +542,42 @@ def record_delivery(*, actor, commitment: Commitment, data: dict) -> Delivery:
         raise SvInputError("period", f"Delivery for {fields['period']} is already recorded for this commitment")
     with transaction.atomic():
         return _save_delivery(actor=actor, commitment=commitment, fields=fields)
+
+
+def delivery_values(delivery):
+    return {"period": delivery.period, "amount": delivery.amount, "shared_by": delivery.shared_by,
+            "note": delivery.note, "full_time": "", "part_time": ""}
+
+
+def update_delivery(*, actor, delivery: Delivery, data: dict) -> Delivery:
+    """Correct what was delivered in a period (keys not given keep their value; full-time and part-time staff
+    replace the amount)."""
+    commitment = delivery.commitment
+    refuse_unless_editor(actor, commitment.owner, "record social value delivered", delivery)
+    merged = {**delivery_values(delivery), **data}
+    if (str(data.get("full_time") or "").strip() or str(data.get("part_time") or "").strip()) \
+            and "amount" not in data:
+        merged["amount"] = ""
+    fields = clean_delivery(merged)
+    if Delivery.objects.filter(commitment=commitment, period=fields["period"]).exclude(pk=delivery.pk).exists():
+        raise SvInputError("period", f"Delivery for {fields['period']} is already recorded for this commitment")
+    with transaction.atomic():
+        before = snapshot(delivery, DELIVERY_FIELDS)
+        for key, value in fields.items():
+            setattr(delivery, key, value)
+        delivery.save()
+        audit(actor=actor, organisation=commitment.owner, action="updated", obj=delivery, before=before,
+              after=snapshot(delivery, DELIVERY_FIELDS))
+    return delivery
+
+
+def delete_delivery(*, actor, delivery: Delivery) -> None:
+    commitment = delivery.commitment
+    refuse_unless_editor(actor, commitment.owner, "record social value delivered", delivery)
+    with transaction.atomic():
+        audit(actor=actor, organisation=commitment.owner, action="deleted", obj=delivery,
+              before={**snapshot(delivery, DELIVERY_FIELDS), "synthetic": delivery.synthetic})
+        delivery.delete()
 
 
 def import_deliveries_csv(*, actor, contract, data: bytes) -> list[Delivery]:

@@ -6,16 +6,18 @@ Reads go through ``queries`` (``visible_to``); writes through ``services`` (audi
 has a CSV and JSON download (``?table=...&format=csv|json``) that says whether rows are synthetic.
 """
 
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from commissioner.core.downloads import table_response
 from commissioner.orgs import tenancy
+from commissioner.orgs.models import Organisation
 from commissioner.socialvalue import forms, queries, services
 
 HOME = ("Home", "/")
@@ -187,12 +189,14 @@ def outcome_add(request, pk):
 PROXY_HEADER = ["name", "unit", "value", "source", "year", "licence", "synthetic"]
 
 
-def _proxies_page(request, org, *, proxy_form=None, upload_form=None, problems=None, status=200):
+def _proxies_page(request, org, *, proxy_form=None, upload_form=None, open_form=None, problems=None, status=200):
     rows = queries.proxies(request.user, org)
     context = {"org": org, "proxies": rows, "can_edit": tenancy.can_edit(request.user, org.pk),
                "proxy_form": proxy_form or forms.ProxyForm(), "upload_form": upload_form or forms.UploadForm(),
+               "open_form": open_form or forms.OpenProxiesForm(proxies=queries.open_proxies()),
                "problems": problems or [], "synthetic": any(p.synthetic for p in rows),
-               "errors": bool((proxy_form and proxy_form.errors) or (upload_form and upload_form.errors)),
+               "errors": bool((proxy_form and proxy_form.errors) or (upload_form and upload_form.errors)
+                              or (open_form and open_form.errors)),
                "breadcrumbs": [HOME, ("Social value", reverse("socialvalue-council", args=[org.slug]))]}
     return render(request, "socialvalue/proxies.html", context, status=status)
 
@@ -362,3 +366,286 @@ def provider_page(request, pk):
     return render(request, "socialvalue/provider.html", {
         "provider": provider, "rows": rows, "groups": queries.grouped(rows),
         "synthetic": any(r["synthetic"] for r in rows), "breadcrumbs": [HOME]})
+
+
+# Changing and deleting ----------------------------------------------------------------------------
+#
+# Each record has a "change" page (its form, prefilled) and a "delete" page (a confirmation). Both are for
+# the owning council's admins and commissioners: anyone else who can see the record is refused (403, in
+# the audit trail), anyone who cannot see it gets 404.
+
+def _plain(value):
+    """A stored number as a person would type it: 20.0000 -> 20, 1250.50 -> 1250.5."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _form_page(request, *, form, title, caption, action, back, prefixed=(), status=200, intro=""):
+    return render(request, "socialvalue/edit.html", {
+        "form": form, "title": title, "caption": caption, "action": action, "back": back, "prefixed": prefixed,
+        "intro": intro, "breadcrumbs": [HOME, (caption[:60], back)]}, status=status)
+
+
+def _confirm_page(request, *, title, caption, rows, consequence, action, back):
+    return render(request, "socialvalue/delete.html", {
+        "title": title, "caption": caption, "rows": rows, "consequence": consequence, "action": action,
+        "back": back, "breadcrumbs": [HOME, (caption[:60], back)]})
+
+
+def _change(request, *, form_class, initial, save, title, caption, back, done, form_kwargs=None, prefixed=(),
+            intro=""):
+    """GET: the form prefilled; POST: saved through ``save(cleaned_data)`` (SvInputError shown on its field)."""
+    form_kwargs = form_kwargs or {}
+    if request.method == "POST":
+        form = form_class(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except services.SvInputError as e:
+                form.add_service_error(e)
+            else:
+                messages.success(request, done)
+                return redirect(back)
+        return _form_page(request, form=form, title=title, caption=caption, action=request.path, back=back,
+                          prefixed=prefixed, status=400, intro=intro)
+    return _form_page(request, form=form_class(initial=initial, **form_kwargs), title=title, caption=caption,
+                      action=request.path, back=back, prefixed=prefixed, intro=intro)
+
+
+def _delete(request, *, remove, title, caption, rows, consequence, back, done, after):
+    if request.method == "POST":
+        remove()
+        messages.success(request, done)
+        return redirect(after)
+    return _confirm_page(request, title=title, caption=caption, rows=rows, consequence=consequence,
+                         action=request.path, back=back)
+
+
+EDIT_METHODS = require_http_methods(["GET", "HEAD", "POST"])
+
+
+@login_required
+@EDIT_METHODS
+def model_edit(request, pk):
+    model = _model(request, pk)
+    services.refuse_unless_editor(request.user, model.owner, "change an SROI model", model)
+
+    def save(d):
+        services.update_model(actor=request.user, model=model, data={
+            "name": d["name"], "inputs": d["inputs"], "service": d["service"],
+            "contract": services.contract_of(model.owner, d["contract"])})
+
+    back = reverse("socialvalue-model", args=[model.pk])
+    return _change(request, form_class=forms.ModelForm, save=save, back=back, done="SROI model changed",
+                   title="Change the SROI model", caption=model.name, prefixed=("inputs",), initial={
+                       "name": model.name, "service": model.service, "inputs": _plain(model.inputs),
+                       "contract": model.contract.ocid if model.contract else ""})
+
+
+@login_required
+@EDIT_METHODS
+def model_delete(request, pk):
+    model = _model(request, pk)
+    services.refuse_unless_editor(request.user, model.owner, "delete an SROI model", model)
+    count = model.outcomes.count()
+    return _delete(
+        request, remove=lambda: services.delete_model(actor=request.user, model=model),
+        title="Delete this SROI model?", caption=model.name, back=reverse("socialvalue-model", args=[model.pk]),
+        rows=[("Model", model.name), ("For", model.contract.title if model.contract else model.service),
+              ("Value of inputs", f"£{model.inputs:,}"), ("Outcomes", str(count))],
+        consequence=f"The model and its {count} outcome{'' if count == 1 else 's'} will be deleted. The audit trail "
+                    "keeps a record of them.",
+        done="SROI model deleted", after=reverse("socialvalue-council", args=[model.owner.slug]))
+
+
+def _outcome(request, pk):
+    outcome = queries.outcome_for(request.user, pk)
+    if outcome is None:
+        raise Http404("No outcome found")
+    return outcome
+
+
+@login_required
+@EDIT_METHODS
+def outcome_edit(request, pk):
+    outcome = _outcome(request, pk)
+    model = outcome.model
+    services.refuse_unless_editor(request.user, model.owner, "change an SROI model", outcome)
+    initial = {k: _plain(v) for k, v in services.outcome_values(outcome).items()}
+    if outcome.proxy_id is not None:  # the library's value and source come with the choice
+        initial.update(proxy_value="", proxy_source="")
+    return _change(
+        request, form_class=forms.OutcomeForm, form_kwargs={"proxies": queries.proxies(request.user, model.owner)},
+        save=lambda d: services.update_outcome(actor=request.user, outcome=outcome, data=d),
+        back=reverse("socialvalue-model", args=[model.pk]), done="Outcome changed", initial=initial,
+        title="Change the outcome", caption=model.name, prefixed=("proxy_value",),
+        intro="Percentages are from 0 to 100. Choose a proxy from the library, or leave it at None and enter one.")
+
+
+@login_required
+@EDIT_METHODS
+def outcome_delete(request, pk):
+    outcome = _outcome(request, pk)
+    model = outcome.model
+    services.refuse_unless_editor(request.user, model.owner, "change an SROI model", outcome)
+    back = reverse("socialvalue-model", args=[model.pk])
+    return _delete(
+        request, remove=lambda: services.delete_outcome(actor=request.user, outcome=outcome),
+        title="Delete this outcome?", caption=model.name, back=back,
+        rows=[("Stakeholder", outcome.stakeholder), ("Indicator", outcome.indicator),
+              ("Quantity", _plain(outcome.quantity)), ("Proxy", f"£{outcome.proxy_value:,}"),
+              ("Benefit period", f"{outcome.years} years")],
+        consequence="The model's results will be worked out again without it.", done="Outcome deleted", after=back)
+
+
+def _commitment(request, pk):
+    commitment = queries.commitment_for(request.user, pk)
+    if commitment is None:
+        raise Http404("No commitment found")
+    return commitment
+
+
+@login_required
+@EDIT_METHODS
+def commitment_edit(request, pk):
+    c = _commitment(request, pk)
+    services.refuse_unless_editor(request.user, c.owner, "record social value commitments", c)
+    return _change(
+        request, form_class=forms.CommitmentForm,
+        save=lambda d: services.update_commitment(actor=request.user, commitment=c, data=d),
+        back=reverse("socialvalue-contract", args=[c.contract.ocid]), done="Commitment changed",
+        title="Change the commitment", caption=c.contract.title[:100],
+        initial={"measure": c.measure, "unit": c.unit, "promised": _plain(c.promised)})
+
+
+@login_required
+@EDIT_METHODS
+def commitment_delete(request, pk):
+    c = _commitment(request, pk)
+    services.refuse_unless_editor(request.user, c.owner, "delete a social value commitment", c)
+    count = c.deliveries.count()
+    back = reverse("socialvalue-contract", args=[c.contract.ocid])
+    return _delete(
+        request, remove=lambda: services.delete_commitment(actor=request.user, commitment=c),
+        title="Delete this commitment?", caption=c.contract.title[:100], back=back,
+        rows=[("Measure", c.measure), ("Unit", c.unit), ("Promised", _plain(c.promised)),
+              ("Periods delivered", str(count))],
+        consequence=f"The commitment and what was delivered against it ({count} period{'' if count == 1 else 's'}) "
+                    "will be deleted. The audit trail keeps a record of them.",
+        done="Commitment deleted", after=back)
+
+
+def _delivery(request, pk):
+    delivery = queries.delivery_for(request.user, pk)
+    if delivery is None:
+        raise Http404("No delivery found")
+    return delivery
+
+
+@login_required
+@EDIT_METHODS
+def delivery_edit(request, pk):
+    d = _delivery(request, pk)
+    c = d.commitment
+    services.refuse_unless_editor(request.user, c.owner, "record social value delivered", d)
+    return _change(
+        request, form_class=forms.DeliveryEditForm,
+        save=lambda data: services.update_delivery(actor=request.user, delivery=d, data=data),
+        back=reverse("socialvalue-contract", args=[c.contract.ocid]), done="Delivery changed",
+        title=f"Change what was delivered: {c.measure} ({c.unit})", caption=c.contract.title[:100],
+        initial={"period": d.period, "amount": _plain(d.amount), "shared_by": d.shared_by, "note": d.note},
+        intro="Give either the amount or, for jobs, the full-time and part-time staff (part-time counted at half).")
+
+
+@login_required
+@EDIT_METHODS
+def delivery_delete(request, pk):
+    d = _delivery(request, pk)
+    c = d.commitment
+    services.refuse_unless_editor(request.user, c.owner, "record social value delivered", d)
+    back = reverse("socialvalue-contract", args=[c.contract.ocid])
+    return _delete(
+        request, remove=lambda: services.delete_delivery(actor=request.user, delivery=d),
+        title="Delete what was delivered in this period?", caption=c.contract.title[:100], back=back,
+        rows=[("Commitment", f"{c.measure} ({c.unit})"), ("Period", d.period), ("Amount", _plain(d.amount)),
+              ("Counted here", _plain(d.counted))],
+        consequence="Promised against delivered will be worked out again without it.", done="Delivery deleted",
+        after=back)
+
+
+def _proxy(request, pk):
+    proxy = queries.proxy_for(request.user, pk)
+    if proxy is None:
+        raise Http404("No proxy found")
+    return proxy
+
+
+@login_required
+@EDIT_METHODS
+def proxy_edit(request, pk):
+    p = _proxy(request, pk)
+    services.refuse_unless_editor(request.user, p.owner, "edit the proxy library", p)
+    return _change(
+        request, form_class=forms.ProxyForm,
+        save=lambda d: services.update_proxy(actor=request.user, proxy=p, data=d),
+        back=reverse("socialvalue-proxies", args=[p.owner.slug]), done="Proxy changed",
+        title="Change the proxy", caption=p.owner.name, prefixed=("value",),
+        initial={"name": p.name, "unit": p.unit, "value": _plain(p.value), "source": p.source, "year": p.year,
+                 "licence": p.licence},
+        intro="Outcomes that already use this proxy keep the value and source they copied.")
+
+
+@login_required
+@EDIT_METHODS
+def proxy_delete(request, pk):
+    p = _proxy(request, pk)
+    services.refuse_unless_editor(request.user, p.owner, "delete a proxy", p)
+    back = reverse("socialvalue-proxies", args=[p.owner.slug])
+    return _delete(
+        request, remove=lambda: services.delete_proxy(actor=request.user, proxy=p),
+        title="Delete this proxy?", caption=p.owner.name, back=back,
+        rows=[("Name", p.name), ("Unit", p.unit), ("Value", f"£{p.value:,}"), ("Source", p.source),
+              ("Price year", str(p.year)), ("Licence", p.licence)],
+        consequence="Outcomes that use it keep the value and source they copied.", done="Proxy deleted", after=back)
+
+
+# The shared library of open proxies ---------------------------------------------------------------
+
+OPEN_HEADER = ["code", "name", "unit", "value", "price_year", "price_basis", "publisher", "title", "url", "table",
+               "licence"]
+
+
+@login_required
+@require_safe
+def open_proxies_page(request):
+    rows = queries.open_proxies()
+    if request.GET.get("format", ""):
+        return _download(request, "open-proxies", {"proxies": lambda: (OPEN_HEADER, [
+            [str(p[k]) if k == "value" else p[k] for k in OPEN_HEADER] for p in rows])},
+            request.GET.get("table", "proxies"), request.GET.get("format", ""))
+    councils = [o for o in Organisation.objects.filter(pk__in=tenancy.member_org_ids(request.user,
+                                                                                    tenancy.EDIT_ROLES))
+                .order_by("name")]
+    return render(request, "socialvalue/open_proxies.html", {"proxies": rows, "councils": councils,
+                                                             "breadcrumbs": [HOME]})
+
+
+@login_required
+@require_POST
+def open_proxies_copy(request, slug):
+    org = _org(slug)
+    services.refuse_unless_editor(request.user, org, "edit the proxy library", org)
+    form = forms.OpenProxiesForm(request.POST, proxies=queries.open_proxies())
+    if form.is_valid():
+        try:
+            rows = services.copy_open_proxies(actor=request.user, owner=org, codes=form.cleaned_data["codes"])
+        except services.SvInputError as e:
+            form.add_service_error(e)
+        else:
+            messages.success(request, f"{len(rows)} open {'proxy' if len(rows) == 1 else 'proxies'} copied into "
+                                      "the library")
+            return redirect(reverse("socialvalue-proxies", args=[org.slug]))
+    return _proxies_page(request, org, open_form=form, status=400)
