@@ -3,6 +3,7 @@
 import pytest
 
 from commissioner.methods import market
+from commissioner.register.cpv import DIVISIONS  # pure data, no Django
 
 
 def test_hhi_and_top5_worked_example():
@@ -69,3 +70,49 @@ def test_postcode_found_in_a_street_address():
     assert market.find_postcode("Unit 1, Trafford Park, Manchester M17 1AB") == "M17 1AB"
     assert market.find_postcode("No postcode here") is None
     assert market.find_postcode(None) is None
+
+
+# Spend categories -> CPV divisions (suggestions from keywords). The strings are real categories from the
+# Trafford 2026-27 file (the ProClass label's top level) and the Hyndburn files (cost centres).
+
+
+@pytest.mark.parametrize(("category", "division", "keyword"), [
+    # Trafford
+    ("SOCIAL CARE", "85", "social care"), ("SOCIAL CARE SERVICES", "85", "social care"), ("SC", "85", "sc"),
+    ("HWY", "45", "hwy"), ("FACILITIES MGT", "79", "facilities mgt"), ("FM", "79", "fm"),
+    ("CLEANING & JANATORIAL", "90", "janatorial"), ("Interpretation & Translation", "79", "interpretation"),
+    ("Sports Equipment", "37", "sports equipment"), ("UTILITIES", "65", "utilities"), ("EDUCATION", "80", "education"),
+    ("HORTICULTURAL", "77", "horticultural"), ("BUILDING MATERIALS", "44", "building materials"),
+    ("MAIL SERVICES", "64", "mail services"), ("Taxi Services", "60", "taxi"), ("CONSTRUCTION", "45", "construction"),
+    ("HEALTH & SAFETY", "71", "health safety"),
+    # Hyndburn
+    ("CAE - Waste Services", "90", "waste"), ("CAC - Parks & Cemeteries", "77", "parks cemeteries"),
+    ("Parks & Open Spaces", "77", "open spaces"), ("HOUSING BENEFIT ADMINISTRATION", "75", "housing benefit"),
+    ("Housing Advice", "85", "housing advice"), ("VEHICLE MAINT SUPERVISION", "50", "vehicle maint"),
+    ("Corporate R & M (Holding A/C)", "50", "r m"), ("ACCRINGTON CREMATORIUM", "98", "crematorium"),
+    ("DISABLED FACILITIES GENERAL", "45", "disabled facilities"), ("NORTHGATE SOFTWARE", "48", "software"),
+    ("AAB - Benefits & Customer Contact", "75", "customer contact"), ("Highways General", "45", "highways"),
+])
+def test_suggested_divisions_for_real_categories(category, division, keyword):
+    assert market.suggest_division(category) == (division, keyword)
+
+
+@pytest.mark.parametrize("category", ["", "   ", None, "Not stated", "Scaitcliffe House", "COVID 19", "UNDERSPENDS",
+                                      "P & CG", "Walls Pos"])
+def test_no_suggestion_rather_than_a_guess(category):
+    assert market.suggest_division(category) is None
+
+
+def test_whole_words_only_and_the_longest_phrase_wins():
+    assert market.suggest_division("Scaitcliffe House") is None  # 'sc' is a word only in Trafford's "SC"
+    assert market.suggest_division("Grounds Maintenance")[0] == "77"  # not 50 for "maintenance"
+    assert market.suggest_division("Public Transport") == ("60", "public transport")
+    assert all(code in DIVISIONS for _, code in market.CPV_KEYWORDS)
+
+
+def test_category_key():
+    assert market.category_key("ACCOUNTANCY") == market.category_key("Accountancy") == "accountancy"
+    assert market.category_key("P & CG") == market.category_key("p and cg") == "p and cg"
+    assert market.category_key("Cctv'S") == market.category_key("CCTV'S") == "cctv s"
+    assert market.category_key("  Burton Chambers  - Luf ") == "burton chambers luf"
+    assert market.category_key("") == market.category_key(None) == ""

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from commissioner.market.models import ColumnMapping, Grant, SpendFile
+from commissioner.market.models import CategoryMapping, ColumnMapping, Grant, SpendFile
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -33,3 +33,9 @@ class ColumnMappingAdmin(ReadOnly):
 class GrantAdmin(ReadOnly):
     list_display = ("identifier", "council", "recipient_name", "amount", "award_date", "match")
     search_fields = ("identifier", "recipient_name", "charity_number", "company_number")
+
+
+@admin.register(CategoryMapping)
+class CategoryMappingAdmin(ReadOnly):
+    list_display = ("category", "division", "council", "updated_at")
+    search_fields = ("category", "council__name")

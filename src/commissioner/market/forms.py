@@ -1,10 +1,13 @@
-"""Forms for loading spend files. They only collect the input; ``services`` checks it and writes."""
+"""Forms for loading spend files and mapping spend categories to CPV divisions. They only collect the
+input; ``services`` checks it and writes."""
 
+import hashlib
 import json
 
 from django import forms
 
 from commissioner.market.layouts import FIELDS, REQUIRED
+from commissioner.register.cpv import CHOICES as CPV_CHOICES
 from commissioner.register.forms import GovukFormMixin
 
 
@@ -38,3 +41,40 @@ class MappingForm(UploadForm):
     def mapping(self):
         return {name: int(self.cleaned_data[f"map_{name}"]) for name in FIELDS
                 if self.cleaned_data.get(f"map_{name}")}
+
+
+def category_field_name(key: str) -> str:
+    """A stable form field name for a category key (the key itself may hold any character)."""
+    return "cpv_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+class CategoryMappingForm(GovukFormMixin, forms.Form):
+    """One CPV division choice per spend category on the page (``rows`` from ``queries.spend_categories``)."""
+
+    def __init__(self, *args, rows=(), suggest=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "Unmapped")] + [(k, f"{k} {v}") for k, v in CPV_CHOICES]
+        self.rows = list(rows)
+        for row in self.rows:
+            name = category_field_name(row["key"])
+            row["field_name"] = name
+            hint = f"£{row['spend']:,.0f} in {row['payments']:,} payments"
+            if len(row["spellings"]) > 1:
+                hint += "; also written " + ", ".join(f"“{s}”" for s in row["spellings"][1:4])
+            if row["suggested"]:
+                hint += (f". Suggested: {row['suggested']} {row['suggested_name']} (from the word "
+                         f"“{row['keyword']}”)")
+            else:
+                hint += ". No suggestion: no keyword we know"
+            self.fields[name] = forms.ChoiceField(
+                label=row["category"], choices=choices, required=False, help_text=hint,
+                initial=row["division"] or (row["suggested"] if suggest else ""),
+                error_messages={"invalid_choice": f"Choose a CPV division for “{row['category'][:80]}” from the list"},
+                widget=forms.Select(attrs={"class": "govuk-select"}))
+
+    def choices_by_category(self):
+        """{category text: division or ''} for the service."""
+        return {row["category"]: self.cleaned_data.get(row["field_name"], "") for row in self.rows}
+
+    def bound_rows(self):
+        return [(row, self[row["field_name"]]) for row in self.rows]

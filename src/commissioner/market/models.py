@@ -121,3 +121,24 @@ class Grant(models.Model):
 
     def __str__(self):
         return f"{self.identifier} {self.recipient_name} £{self.amount}"
+
+
+class CategoryMapping(models.Model):
+    """A council's spend category (as its files name it) mapped to a CPV division, remembered for every
+    file the council loads. ``key`` is ``methods.market.category_key`` of the text, so "ACCOUNTANCY" and
+    "Accountancy" are one category. Set only through ``services.set_category_mappings`` (audited)."""
+
+    council = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    category = models.CharField(max_length=200, help_text="the category as the spend file names it")
+    division = models.CharField(max_length=2, help_text="CPV division: the first two digits of a CPV code")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["council", "key"]
+        constraints = [models.UniqueConstraint(fields=["council", "key"], name="market_category_mapping_once")]
+
+    def __str__(self):
+        return f"{self.category} -> CPV {self.division}"

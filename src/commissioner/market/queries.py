@@ -10,10 +10,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Min, Sum
 
-from commissioner.market.models import Grant, Payment, SpendFile
+from commissioner.market.models import CategoryMapping, Grant, Payment, SpendFile
 from commissioner.methods import market
 from commissioner.orgs.models import Organisation
-from commissioner.register.models import Supplier, SupplierType
+from commissioner.register.cpv import division_name
+from commissioner.register.models import Contract, Supplier, SupplierType
 
 # The local rule: a supplier is local when its postcode area is the council's own or borders it.
 # Councils without an entry have no local measure (shown as missing). Postcode areas from Royal Mail.
@@ -30,11 +31,18 @@ TYPE_ORDER = ("SME", "VCSE", "Large", "Public sector", "Unknown (not matched or 
               "Individuals (redacted)")
 ALL = "All categories"
 NOT_STATED = "Not stated"
+UNMAPPED = "unmapped"
+UNMAPPED_LABEL = "Unmapped: no CPV division chosen for these categories"
+UNCLASSIFIED = "unclassified"
+UNCLASSIFIED_LABEL = "Register contracts with no CPV code"
 
 TABLES = {
-    "files": ("name", "layout", "encoding", "first_date", "last_date", "months", "row_count", "redacted_count",
+    "files": ("id", "name", "layout", "encoding", "first_date", "last_date", "months", "row_count", "redacted_count",
               "total"),
-    "categories": ("category", "spend", "payments", "suppliers", "top5_share", "hhi", "concentration"),
+    "categories": ("category", "spend", "payments", "suppliers", "top5_share", "hhi", "concentration",
+                   "cpv_division"),
+    "divisions": ("cpv_division", "name", "categories", "spend", "payments", "suppliers", "top5_share", "hhi",
+                  "concentration", "register_contracts", "register_value"),
     "types": ("supplier_type", "spend", "share", "payments"),
     "local": ("where", "spend", "share_of_known"),
     "suppliers": ("rank", "supplier", "spend", "share", "supplier_type", "register_provider", "match"),
@@ -58,6 +66,16 @@ def council_by_slug(slug):
 
 def files(user, council):
     return SpendFile.objects.visible_to(user).filter(council=council).order_by("first_date")
+
+
+def file_for(user, pk):
+    """One loaded file the user can see, or None."""
+    return SpendFile.objects.visible_to(user).select_related("council").filter(pk=pk).first()
+
+
+def payment_count(spend_file) -> int:
+    """How many payments a loaded file holds now (the number a removal takes away)."""
+    return Payment.objects.filter(spend_file=spend_file).count()
 
 
 def payments(user, council, category=None):
@@ -126,6 +144,7 @@ def analysis(user, council, category=None):
         cat_total[cat] += r["spend"]
         if not r["individual"]:
             per_cat[cat][_supplier_key(r["provider_id"], r["payee_key"], r["payee"])] += r["spend"]
+    mapped = category_divisions(council)
     categories = []
     for cat in sorted(cat_count, key=lambda c: -cat_total[c]):
         spends = [float(v) for v in per_cat[cat].values()]
@@ -133,7 +152,9 @@ def analysis(user, council, category=None):
         categories.append({"category": cat, "spend": cat_total[cat],
                            "payments": cat_count[cat], "suppliers": sum(1 for v in spends if v > 0),
                            "top5_share": market.top_n_share(spends, 5), "hhi": h,
-                           "concentration": market.hhi_band(h)})
+                           "concentration": market.hhi_band(h),
+                           "cpv_division": "" if cat == NOT_STATED else mapped.get(market.category_key(cat), "")})
+    divisions = _divisions(user, council, categories, per_cat, cat_count, cat_total)
     # Supplier types.
     by_type = defaultdict(lambda: [Decimal(0), 0])
     for r in rows:
@@ -200,10 +221,88 @@ def analysis(user, council, category=None):
                                                  Decimal(0)))}
                 for y in sorted(per_year_suppliers)]
     grant_years, grant_recipients = grants(user, council)
-    return {"grant_years": grant_years, "grant_recipients": grant_recipients, "total": total, "categories": categories, "types": types, "suppliers": suppliers,
+    return {"grant_years": grant_years, "grant_recipients": grant_recipients, "total": total,
+            "categories": categories, "divisions": divisions, "types": types, "suppliers": suppliers,
             "concentration": concentration, "local": local, "local_rule": areas, "entrants": entrants,
             "payments": sum(r["n"] for r in rows),
             "date_range": base.aggregate(first=Min("paid_on"))}
+
+
+def category_divisions(council) -> dict:
+    """{category key: CPV division} for every category the council has mapped."""
+    return dict(CategoryMapping.objects.filter(council=council).values_list("key", "division"))
+
+
+def register_divisions(user, council) -> dict:
+    """The register's categories for the council as buyer: {CPV division ('' when none): (contracts,
+    value)}, read through ``visible_to`` like every register page."""
+    rows = (Contract.objects.visible_to(user).filter(buyer=council).values("cpv_division")
+            .annotate(n=Count("id"), v=Sum("value")).order_by())
+    return {r["cpv_division"] or "": (r["n"], Decimal(str(r["v"] or 0)).quantize(CENT)) for r in rows}
+
+
+def _divisions(user, council, categories, per_cat, cat_count, cat_total):
+    """Spend by CPV division (through the council's category mappings) beside the register's contracts
+    in that division. Spend in categories not mapped is one honest "unmapped" row, never spread."""
+    groups = defaultdict(list)
+    for c in categories:
+        groups[c["cpv_division"] or UNMAPPED].append(c["category"])
+    register = register_divisions(user, council)
+    codes = sorted(({g for g in groups if g != UNMAPPED} | {d for d in register if d}),
+                   key=lambda d: (-sum((cat_total[c] for c in groups.get(d, ())), Decimal(0)), d))
+    out = []
+    for code in [*codes, UNMAPPED] + ([UNCLASSIFIED] if "" in register else []):
+        cats = groups.get(code, [])
+        if code == UNMAPPED and not cats:
+            continue
+        suppliers = defaultdict(Decimal)
+        for cat in cats:
+            for k, v in per_cat[cat].items():
+                suppliers[k] += v
+        spends = [float(v) for v in suppliers.values()]
+        h = market.hhi(spends)
+        contracts, value = register.get("" if code == UNCLASSIFIED else code, (0, Decimal(0)))
+        spend_side = code != UNCLASSIFIED
+        out.append({
+            "cpv_division": "" if code in (UNMAPPED, UNCLASSIFIED) else code,
+            "name": {UNMAPPED: UNMAPPED_LABEL, UNCLASSIFIED: UNCLASSIFIED_LABEL}.get(code) or division_name(code),
+            "categories": len(cats) if spend_side else None,
+            "spend": sum((cat_total[c] for c in cats), Decimal(0)) if spend_side else None,
+            "payments": sum(cat_count[c] for c in cats) if spend_side else None,
+            "suppliers": sum(1 for v in spends if v > 0) if spend_side else None,
+            "top5_share": market.top_n_share(spends, 5), "hhi": h,
+            "concentration": market.hhi_band(h) if spend_side else None,
+            "register_contracts": None if code == UNMAPPED else contracts,
+            "register_value": None if code == UNMAPPED else value,
+        })
+    return out
+
+
+def spend_categories(user, council):
+    """The council's spend categories for the mapping page: one row per category key (the spellings a
+    file uses, most used first), its spend and payments, the division chosen and the suggestion."""
+    mapped = {m.key: m for m in CategoryMapping.objects.filter(council=council)}
+    rows = _money(Payment.objects.visible_to(user).filter(council=council).exclude(category="")
+                  .values("category").annotate(spend=Sum("amount"), n=Count("id")).order_by())
+    grouped = {}
+    for r in sorted(rows, key=lambda r: (-r["n"], r["category"])):
+        key = market.category_key(r["category"])
+        if not key:
+            continue
+        g = grouped.setdefault(key, {"key": key, "category": r["category"], "spellings": [], "spend": Decimal(0),
+                                     "payments": 0})
+        g["spellings"].append(r["category"])
+        g["spend"] += r["spend"]
+        g["payments"] += r["n"]
+    out = []
+    for key, g in sorted(grouped.items(), key=lambda kv: -kv[1]["spend"]):
+        m = mapped.get(key)
+        suggestion = market.suggest_division(g["category"])
+        out.append({**g, "division": m.division if m else "", "division_name": division_name(m.division) if m else "",
+                    "suggested": suggestion[0] if suggestion else "",
+                    "suggested_name": division_name(suggestion[0]) if suggestion else "",
+                    "keyword": suggestion[1] if suggestion else ""})
+    return out
 
 
 def grants(user, council):

@@ -6,19 +6,24 @@ whose months overlap months already loaded for the council is refused, naming th
 stored in bulk in one transaction, matched to register providers (identifiers first, then the
 normalised name), and the load is written to the audit trail. Only the council's admins and
 commissioners may load (a refusal is audited); the CLI loads as "system".
+
+``delete_spend_file`` removes a loaded file and its payments (audited); ``set_category_mappings``
+records the council's mapping of its spend categories to CPV divisions (audited, one event a change).
 """
 
 import hashlib
 import re
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from commissioner.market import grants as grant_files
 from commissioner.market import layouts
-from commissioner.market.models import ColumnMapping, Grant, Payment, SpendFile
+from commissioner.market.models import CategoryMapping, ColumnMapping, Grant, Payment, SpendFile
+from commissioner.methods.market import category_key
 from commissioner.methods.text import supplier_name_key
 from commissioner.orgs.services import Refused, audit, refuse_unless_editor  # noqa: F401  (Refused: for callers)
+from commissioner.register.cpv import DIVISIONS
 from commissioner.register.models import Provider
 
 MAX_BYTES = 200_000_000  # the largest real file (Trafford 2025-26) is 62 MB
@@ -33,6 +38,14 @@ class MarketInputError(ValueError):
     def __init__(self, field, message, problems=None, headers=None):
         super().__init__(f"{field}: {message}")
         self.field, self.message, self.problems, self.headers = field, message, problems or [], headers
+
+
+class DuplicatePayments(MarketInputError):
+    """The file repeats payments already loaded for the council (the API answers 409)."""
+
+
+class AlreadyRemoved(MarketInputError):
+    """The file was removed already (a second submission of the same removal)."""
 
 
 class MappingNeeded(MarketInputError):
@@ -204,10 +217,24 @@ def import_spend(*, council, raw: bytes, name: str, actor=None, actor_label="", 
     months = sorted({r.paid_on.strftime("%Y-%m") for r in parsed.rows})
     duplicates = find_duplicates(council, parsed.rows, months)
     if duplicates:
-        raise MarketInputError("file", "this file repeats payments already loaded for this council: "
+        raise DuplicatePayments("file", "this file repeats payments already loaded for this council: "
                                + "; ".join(duplicates) + ". Nothing was saved: remove the earlier file "
                                "first, or load only the new months")
     matcher = Matcher()
+    try:
+        return _store(council=council, name=name, digest=digest, parsed=parsed, months=months, matcher=matcher,
+                      actor=actor, actor_label=actor_label, mapping=mapping, is_private=is_private,
+                      synthetic=synthetic)
+    except IntegrityError:
+        # The same file sent twice at once (a double-clicked upload): the other request stored it.
+        existing = SpendFile.objects.filter(council=council, sha256=digest).first()
+        if existing is None:
+            raise
+        return ImportResult(existing, created=False, rows=existing.row_count,
+                            message=f"This file was already loaded on {existing.loaded_at:%d %B %Y}: nothing changed")
+
+
+def _store(*, council, name, digest, parsed, months, matcher, actor, actor_label, mapping, is_private, synthetic):
     with transaction.atomic():
         spend_file = SpendFile.objects.create(
             council=council, name=name[:300], sha256=digest, layout=parsed.layout.code, encoding=parsed.encoding,
@@ -232,15 +259,82 @@ def import_spend(*, council, raw: bytes, name: str, actor=None, actor_label="", 
                                 f"{matched:,} matched to register providers")
 
 
-def delete_spend_file(*, spend_file, actor=None, actor_label=""):
-    """Remove a loaded file and its payments (to reload corrected months)."""
+def delete_spend_file(*, spend_file, actor=None, actor_label="") -> int:
+    """Remove a loaded file and every payment loaded from it, in one transaction (to reload corrected
+    months, or undo a wrong file). The analysis is worked out from the payments on every read, so
+    nothing else derives from a file; the council's category and column mappings stay (they describe
+    its categories and layouts, not this file's data). Audited with the file's name, rows, period and
+    total. Returns the number of payments removed; raises ``AlreadyRemoved`` when another request
+    removed it first, and ``Refused`` (audited) for anyone but the council's admins and commissioners."""
     if actor is not None or not actor_label:
-        refuse_unless_editor(actor, spend_file.council, "remove spend files")
+        refuse_unless_editor(actor, spend_file.council, "remove spend files", spend_file)
     with transaction.atomic():
-        audit(actor=actor, actor_label=actor_label, organisation=spend_file.council, action="delete",
-              obj=spend_file, before={"name": spend_file.name, "rows": spend_file.row_count,
-                                      "months": spend_file.months})
-        spend_file.delete()
+        locked = SpendFile.objects.select_for_update().filter(pk=spend_file.pk).first()
+        if locked is None:
+            raise AlreadyRemoved("file", f"the file {spend_file.name} has already been removed")
+        before = {"name": locked.name, "rows": locked.row_count, "period": f"{locked.first_date} to {locked.last_date}",
+                  "first_date": str(locked.first_date), "last_date": str(locked.last_date), "months": locked.months,
+                  "total": str(locked.total), "layout": locked.layout, "sha256": locked.sha256,
+                  "private": locked.is_private}
+        removed = Payment.objects.filter(spend_file=locked).delete()[0]
+        audit(actor=actor, actor_label=actor_label, organisation=locked.council, action="delete", obj=locked,
+              before=before, after={"payments_removed": removed})
+        locked.delete()
+    return removed
+
+
+def set_category_mappings(*, council, choices: dict, actor=None, actor_label="") -> int:
+    """Map the council's spend categories to CPV divisions: ``choices`` is {category text: division},
+    a blank division removing the mapping ("unmapped"). Every division is checked before anything is
+    written (a bad one: nothing saved). Each change is one audit event; choices that change nothing
+    (a form sent twice) write nothing. Returns the number of mappings changed."""
+    if actor is not None or not actor_label:
+        refuse_unless_editor(actor, council, "map spend categories to CPV divisions")
+    if not isinstance(choices, dict):
+        raise MarketInputError("choices", "give the mappings as {category: CPV division}")
+    wanted = {}
+    for text, division in choices.items():
+        key = category_key(text)
+        division = (str(division).strip() if division is not None else "")
+        if not key:
+            raise MarketInputError("category", "a blank category cannot be mapped: it is shown as not stated")
+        if division and division not in DIVISIONS:
+            raise MarketInputError("division", f"'{division[:10]}' for '{str(text)[:80]}' is not a CPV division "
+                                               "(two digits, e.g. 85 for health and social work)")
+        wanted[key] = (str(text).strip()[:200], division)
+    try:
+        return _save_category_mappings(council, wanted, actor, actor_label)
+    except IntegrityError:  # the same form sent twice at once: the other request made the row; go again
+        return _save_category_mappings(council, wanted, actor, actor_label)
+
+
+def _save_category_mappings(council, wanted, actor, actor_label):
+    user = actor if actor is not None and actor.is_authenticated else None
+    changed = 0
+    with transaction.atomic():
+        existing = {m.key: m for m in CategoryMapping.objects.select_for_update().filter(council=council,
+                                                                                        key__in=list(wanted))}
+        for key, (text, division) in sorted(wanted.items()):
+            current = existing.get(key)
+            if current is None and not division or current is not None and current.division == division:
+                continue
+            if not division:
+                audit(actor=actor, actor_label=actor_label, organisation=council, action="delete", obj=current,
+                      before={"category": current.category, "division": current.division})
+                current.delete()
+            elif current is None:
+                made = CategoryMapping.objects.create(council=council, key=key, category=text, division=division,
+                                                      set_by=user)
+                audit(actor=actor, actor_label=actor_label, organisation=council, action="create", obj=made,
+                      after={"category": text, "division": division})
+            else:
+                before = {"category": current.category, "division": current.division}
+                current.division, current.set_by = division, user
+                current.save(update_fields=["division", "set_by", "updated_at"])
+                audit(actor=actor, actor_label=actor_label, organisation=council, action="update", obj=current,
+                      before=before, after={"category": current.category, "division": division})
+            changed += 1
+    return changed
 
 
 def import_grants(*, council, raw: bytes, name: str, actor=None, actor_label="", is_private=False):

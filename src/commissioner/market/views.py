@@ -1,9 +1,10 @@
-"""Market analysis pages: the councils with spend data, one council's market (per service category),
-and the upload of a spend file (with the column mapping for a layout we do not know).
+"""Market analysis pages: the councils with spend data, one council's market (per service category and
+per CPV division), the upload of a spend file (with the column mapping for a layout we do not know),
+the removal of a loaded file, and the council's mapping of its spend categories to CPV divisions.
 
 Spend files are published under the OGL, so the analysis pages are public (read through
 ``visible_to``: a private file is seen only by its council). Uploads need a sign-in and the council's
-admin or commissioner role (a refusal is audited). Every table downloads as CSV or JSON with
+admin or commissioner role (a refusal is audited); so do removing a file and mapping categories. Every table downloads as CSV or JSON with
 ``?table=NAME&format=csv|json``.
 """
 
@@ -14,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -74,7 +76,7 @@ def _pct(value):
 
 def _table_rows(data, table, spend_files):
     if table == "files":
-        return [{"name": f.name, "layout": f.layout, "encoding": f.encoding, "first_date": f.first_date.isoformat(),
+        return [{"id": f.pk, "name": f.name, "layout": f.layout, "encoding": f.encoding, "first_date": f.first_date.isoformat(),
                  "last_date": f.last_date.isoformat(), "months": " ".join(f.months), "row_count": f.row_count,
                  "redacted_count": f.redacted_count, "total": str(f.total)} for f in spend_files]
     rows = data[table]
@@ -124,6 +126,8 @@ def council_page(request, slug):
         "synthetic": synthetic, "can_upload": tenancy.can_edit(request.user, council.pk),
         "conc": {**data["concentration"], "top5": _pct(data["concentration"]["top5_share"])},
         "categories": [{**c, "top5": _pct(c["top5_share"])} for c in data["categories"]],
+        "divisions": [{**d, "top5": _pct(d["top5_share"])} for d in data["divisions"]],
+        "unmapped_count": sum(1 for c in data["categories"] if not c["cpv_division"] and c["category"] != queries.NOT_STATED),
         "types": [{**t, "pct": _pct(t["share"])} for t in data["types"]],
         "suppliers": [{**s, "pct": _pct(s["share"])} for s in data["suppliers"]],
         "local": [{**row, "pct": _pct(row["share_of_known"])} for row in data["local"]],
@@ -174,3 +178,73 @@ def upload(request, slug):
             return redirect(reverse("market-council", args=[council.slug]))
     context["form"] = form
     return render(request, "market/upload.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def remove_file(request, slug, pk):
+    """Confirm, then remove a loaded spend file and its payments (the council's admins and commissioners)."""
+    council = _council(slug)
+    spend_file = queries.files(request.user, council).filter(pk=pk).first()
+    if request.method == "GET":
+        if spend_file is None:
+            raise Http404("No such spend file")
+        services.refuse_unless_editor(request.user, council, "remove spend files", spend_file)
+        return render(request, "market/remove.html", {
+            "council": council, "file": spend_file, "payments": queries.payment_count(spend_file),
+            "breadcrumbs": [HOME, MARKET, (council.name, reverse("market-council", args=[council.slug]))]})
+    try:
+        if spend_file is None:
+            services.refuse_unless_editor(request.user, council, "remove spend files")
+            raise services.AlreadyRemoved("file", "that file is no longer loaded: it may have been removed already")
+        removed = services.delete_spend_file(spend_file=spend_file, actor=request.user)
+    except services.AlreadyRemoved as gone:
+        messages.info(request, gone.message[0].upper() + gone.message[1:])
+    else:
+        messages.success(request, f"Removed {spend_file.name} and its {removed:,} payments")
+    if queries.files(request.user, council).exists():
+        return redirect(reverse("market-council", args=[council.slug]) + "#files")
+    return redirect(reverse("market-index"))
+
+
+CATEGORY_PAGE_SIZE = 50
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def categories(request, slug):
+    """Review and set the council's mapping of spend categories to CPV divisions (suggested from keywords)."""
+    council = _council(slug)
+    services.refuse_unless_editor(request.user, council, "map spend categories to CPV divisions")
+    rows = queries.spend_categories(request.user, council)
+    show = request.GET.get("show", "")
+    if show == "unmapped":
+        rows = [r for r in rows if not r["division"]]
+    page = Paginator(rows, CATEGORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    suggest = request.GET.get("suggest") == "1"
+    status = 200
+    if request.method == "POST":
+        form = forms.CategoryMappingForm(request.POST, rows=page.object_list)
+        if form.is_valid():
+            try:
+                changed = services.set_category_mappings(council=council, choices=form.choices_by_category(),
+                                                         actor=request.user)
+            except services.MarketInputError as error:
+                form.add_error(None, error.message)
+                status = 400
+            else:
+                messages.success(request, f"Saved: {changed} mapping(s) changed" if changed
+                                 else "Nothing changed: the mappings were already as chosen")
+                return redirect(request.get_full_path())
+        else:
+            status = 400
+    else:
+        form = forms.CategoryMappingForm(rows=page.object_list, suggest=suggest)
+    all_rows = queries.spend_categories(request.user, council) if show else rows
+    context = {
+        "council": council, "form": form, "page_obj": page, "show": show, "suggest": suggest,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "mapped": sum(1 for r in all_rows if r["division"]), "total": len(all_rows),
+        "breadcrumbs": [HOME, MARKET, (council.name, reverse("market-council", args=[council.slug]))],
+    }
+    return render(request, "market/categories.html", context, status=status)

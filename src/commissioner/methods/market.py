@@ -96,3 +96,119 @@ def is_local(postcode: str | None, home_areas: Iterable[str]) -> bool | None:
     if area is None:
         return None
     return area in {a.upper() for a in home_areas}
+
+
+# Spend categories -> CPV divisions ---------------------------------------------------------------
+#
+# Spend files carry the council's own service or expense categories ("SOCIAL CARE", "HWY",
+# "Parks & Open Spaces", "CAE - Waste Services"). A council maps each to a CPV division (the first two
+# digits of a CPV code, as the register classifies contracts). ``suggest_division`` offers one from
+# keywords for a category not yet mapped; it is a suggestion for a person to confirm, never applied
+# on its own. A category with no keyword that fits gets no suggestion (None), never a guess.
+
+_CODE_PREFIX = re.compile(r"^[A-Z]{3}\s+-\s+")  # Hyndburn's cost-centre codes: "CAE - Waste Services"
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+# (keyword or phrase, CPV division). Matched on whole words of the normalised category; the longest
+# matching phrase wins ("grounds maintenance" over "maintenance"), then the first in this list.
+CPV_KEYWORDS: tuple[tuple[str, str], ...] = (
+    # 85 Health and social work services
+    ("social care", "85"), ("social work", "85"), ("sc", "85"), ("adult care", "85"), ("care home", "85"),
+    ("domiciliary", "85"), ("homecare", "85"), ("home care", "85"), ("safeguarding", "85"), ("children", "85"),
+    ("fostering", "85"), ("public health", "85"), ("health", "85"), ("housing advice", "85"),
+    ("homeless", "85"), ("homelessness", "85"), ("resettlement", "85"), ("homes for ukraine", "85"),
+    # 33 Medical equipment, pharmaceuticals
+    ("medical", "33"), ("pharmaceutical", "33"), ("pharmacy", "33"),
+    # 45 Construction work
+    ("highways", "45"), ("highway", "45"), ("hwy", "45"), ("footway", "45"), ("construction", "45"),
+    ("capital schemes", "45"), ("reroof", "45"), ("building works", "45"), ("disabled facilities", "45"),
+    ("dfg", "45"), ("conversion", "45"), ("redevelopment", "45"), ("redevelopmt", "45"),
+    # 44 Construction materials
+    ("building materials", "44"),
+    # 50 Repair and maintenance
+    ("repair", "50"), ("repairs", "50"), ("maintenance", "50"), ("maint", "50"), ("r m", "50"),
+    ("plumbing", "50"), ("boilers", "50"), ("lift", "50"), ("lifts", "50"),
+    # 90 Sewage, refuse, cleaning and environmental services
+    ("waste", "90"), ("refuse", "90"), ("recycling", "90"), ("cleansing", "90"), ("cleaning", "90"),
+    ("janitorial", "90"), ("janatorial", "90"), ("tipping", "90"), ("pest control", "90"),
+    ("asbestos", "90"), ("environment", "90"), ("environmental", "90"), ("environmental services", "90"),
+    ("environmental protection", "90"), ("street cleansing", "90"),
+    # 77 Horticultural services
+    ("horticultural", "77"), ("horticulture", "77"), ("grounds maintenance", "77"), ("parks", "77"),
+    ("open spaces", "77"), ("allotments", "77"), ("landscaping", "77"), ("green infrastructure", "77"),
+    ("trees", "77"), ("parks and cemeteries", "77"), ("parks cemeteries", "77"),
+    # 98 Other community, social and personal services (funeral services)
+    ("cemeteries", "98"), ("cemetery", "98"), ("crematorium", "98"), ("bereavement", "98"),
+    # 72 IT services; 48 software
+    ("ict", "72"), ("it services", "72"), ("computer", "72"), ("computer services", "72"),
+    ("tech refresh", "30"), ("software", "48"),
+    # 79 Business services
+    ("legal", "79"), ("consultancy", "79"), ("consulting", "79"), ("hr", "79"), ("human resources", "79"),
+    ("recruitment", "79"), ("agency staff", "79"), ("accountancy", "79"), ("audit", "79"),
+    ("internal audit", "79"), ("interpretation", "79"), ("translation", "79"), ("printing", "79"),
+    ("graphics", "79"), ("communications", "79"), ("marketing", "79"), ("security", "79"), ("cctv", "79"),
+    ("facilities", "79"), ("facilities mgt", "79"), ("facilities management", "79"), ("fm", "79"),
+    # 66 Financial and insurance services
+    ("insurance", "66"), ("insurances", "66"), ("bank charges", "66"), ("bank", "66"), ("treasury", "66"),
+    # 75 Administration services
+    ("administration", "75"), ("benefits", "75"), ("housing benefit", "75"), ("local taxation", "75"),
+    ("council tax", "75"), ("customer services", "75"), ("customer contact", "75"), ("elections", "75"),
+    ("electors", "75"), ("democratic services", "75"), ("member services", "75"), ("licensing", "75"),
+    ("licencing", "75"), ("land charges", "75"), ("housing standards", "75"),
+    # 71 Architectural, engineering, inspection and planning
+    ("planning", "71"), ("building control", "71"), ("development control", "71"), ("engineers", "71"),
+    ("engineering", "71"), ("surveying", "71"), ("health safety", "71"), ("health and safety", "71"),
+    # 80 Education and training
+    ("education", "80"), ("training", "80"), ("schools", "80"), ("school", "80"),
+    # 92 Recreational, cultural and sporting services
+    ("leisure", "92"), ("sport", "92"), ("sports", "92"), ("art gallery", "92"), ("theatre", "92"),
+    ("museum", "92"), ("library", "92"), ("libraries", "92"), ("arts", "92"), ("culture", "92"),
+    # 37 Sport goods
+    ("sports equipment", "37"),
+    # 60 Transport services; 34 vehicles; 09 fuel
+    ("transport", "60"), ("public transport", "60"), ("taxi", "60"), ("taxis", "60"),
+    ("home to school transport", "60"), ("vehicles", "34"), ("vehicle", "34"), ("fleet", "34"),
+    ("vehicle maint", "50"), ("fuel", "09"),
+    # 65 Public utilities
+    ("utilities", "65"), ("electricity", "65"), ("gas", "65"), ("water", "65"), ("energy", "65"),
+    # 64 Postal and telecommunications
+    ("mail", "64"), ("mail services", "64"), ("postage", "64"), ("postal", "64"), ("telephones", "64"),
+    ("telecommunications", "64"),
+    # 55 Catering
+    ("catering", "55"), ("food", "15"),
+    # 70 Real estate services
+    ("property", "70"), ("corporate property", "70"), ("estates", "70"), ("markets", "70"),
+    ("market hall", "70"),
+)
+
+
+def category_key(text: str | None) -> str:
+    """The key a category is remembered by: lower case, '&' read as 'and', punctuation and repeated
+    spaces dropped. "ACCOUNTANCY" and "Accountancy", "P & CG" and "p and cg" are one category."""
+    if not text:
+        return ""
+    t = str(text).replace("&", " and ").lower()
+    return " ".join(_NON_WORD.sub(" ", t).split())[:200]
+
+
+def _words(text: str) -> str:
+    t = _CODE_PREFIX.sub("", str(text).strip())
+    # '&' is dropped here (not read as 'and') so "R & M" matches "r m" and "Health & Safety" "health safety".
+    return " " + " ".join(_NON_WORD.sub(" ", t.lower()).split()) + " "
+
+
+_KEYWORDS = [(" " + " ".join(_NON_WORD.sub(" ", k).split()) + " ", k, d, i) for i, (k, d) in enumerate(CPV_KEYWORDS)]
+
+
+def suggest_division(category: str | None) -> tuple[str, str] | None:
+    """A CPV division for a spend category from its words: (division, the keyword that matched), or
+    None when no keyword fits (blank, "Not stated", place names, project codes). Whole words only, so
+    "SC" (Trafford's social care) matches but "Scaitcliffe House" does not; the longest phrase wins."""
+    if not category or not str(category).strip():
+        return None
+    words = _words(category)
+    best = None
+    for padded, keyword, division, order in _KEYWORDS:
+        if padded in words and (best is None or len(padded) > len(best[0])):
+            best = (padded, keyword, division, order)
+    return (best[2], best[1]) if best else None
