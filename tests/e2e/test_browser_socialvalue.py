@@ -72,3 +72,49 @@ def test_keyboard_only_outcome_with_an_error_first(page, server):
         page.keyboard.press("Enter")
     assert page.url == model_url
     assert "Outcome added" in page.content() and "Carers (browser test): Respite nights" in page.content()
+
+
+def test_change_and_delete_pages_and_open_proxies_have_no_axe_violations(page, server):
+    sign_in(page, server, "demo-admin")
+    model_url = _model_url(page, server)
+    page.locator("a[href^='/social-value/outcomes/'][href$='/edit/']").first.click()
+    page.wait_for_url(f"{server}/social-value/outcomes/*/edit/")
+    assert page.locator("#id_deadweight").input_value() == "20"  # prefilled
+    assert _violations(page) == []
+    page.locator("#id_deadweight").fill("150")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the changes").click()
+    assert "Deadweight (%) must be from 0 to 100, not 150" in page.content()
+    assert _violations(page) == []
+    page.goto(model_url)
+    page.locator("a[href$='/delete/']").first.click()
+    page.wait_for_url(f"{server}/social-value/models/*/delete/")
+    assert "Delete this SROI model?" in page.content()
+    assert _violations(page) == []
+    page.get_by_role("link", name="No, go back").click()
+    page.wait_for_url(model_url)
+    page.goto(server + COUNCIL)
+    page.locator("main a[href^='/social-value/contracts/']").first.click()
+    page.wait_for_url(f"{server}/social-value/contracts/**")
+    page.locator("a[href^='/social-value/deliveries/'][href$='/edit/']").first.click()
+    assert page.locator("h1").count() == 1
+    assert _violations(page) == []
+    page.goto(server + "/social-value/open-proxies/")
+    assert "Open Government Licence v3.0" in page.content()
+    assert _violations(page) == []
+
+
+def test_keyboard_only_copy_of_an_open_proxy(page, server):
+    sign_in(page, server, "demo-commissioner")
+    page.goto(server + COUNCIL + "proxies/")
+    page.locator("summary", has_text="Copy open proxies into the library").focus()
+    page.keyboard.press("Enter")
+    page.locator("input[name='codes'][value='wellby-hmt-2021']").focus()
+    page.keyboard.press("Space")
+    assert _violations(page) == []
+    page.get_by_role("button", name="Copy the chosen proxies").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "1 open proxy copied into the library" in page.content()
+    assert "Wellbeing: one WELLBY (central value)" in page.content()
+    assert _violations(page) == []
