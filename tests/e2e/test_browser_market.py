@@ -54,3 +54,77 @@ def test_upload_form_mapping_and_errors(page, server, tmp_path):
     assert "There is a problem" in page.content()
     assert _violations(page) == []
     assert (ROOT / "data" / "samples" / "spend" / "LICENSE.OGL-3.0.txt").exists()
+
+
+def _tab_to(page, predicate_js, limit=200):
+    """Press Tab until the focused element satisfies ``predicate_js`` (a JS expression on `el`)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({predicate_js}); }})()"):
+            return
+    raise AssertionError(f"nothing matching {predicate_js} is reachable with Tab")
+
+
+MAPPED = ("Payee name,Date paid,Amount paid,Service area\n"
+          "Acme Care Ltd,01/04/2024,1200.00,Adult Social Care\n"
+          "Roadworks Ltd,02/04/2024,800.00,Highways\n")
+
+
+def test_category_mapping_and_file_removal_by_keyboard(page, server, tmp_path):
+    """Load a file for Doncaster (demo-admin's council), map a category to a CPV division and remove the
+    file, with the keyboard alone on the new pages; each page passes axe."""
+    sign_in(page, server, "demo-admin")
+    page.goto(server + "/market/")
+    upload = page.get_by_role("link", name=re.compile("Load a spend file for")).first.get_attribute("href")
+    slug = upload.split("/")[2]
+    spend = tmp_path / "doncaster-april.csv"
+    spend.write_text(MAPPED)
+    page.goto(server + upload)
+    page.set_input_files("#id_file", str(spend))
+    page.get_by_role("button", name="Load the file").click()
+    page.locator("#mapping-needed").wait_for()
+    page.set_input_files("#id_file", str(spend))
+    for field, column in (("payee", "1"), ("date", "2"), ("amount", "3"), ("category", "4")):
+        page.select_option(f"#id_map_{field}", column)
+    page.get_by_role("button", name="Load the file").click()
+    page.wait_for_url(re.compile(rf"/market/{slug}/$"))
+    assert "Loaded 2 payments" in page.content()
+    assert "Spend by CPV division, beside the register" in page.content()
+    assert _violations(page) == []
+    # To the mapping page by keyboard.
+    _tab_to(page, "el.getAttribute('href') && el.getAttribute('href').endsWith('/categories/')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/categories/$"))
+    assert "Suggested: 85 Health and social work services" in page.content()
+    assert "0 of 2 categories mapped" in page.content()
+    assert _violations(page) == []
+    _tab_to(page, "el.tagName === 'SELECT'")
+    label = page.evaluate("document.querySelector('label[for=\"' + document.activeElement.id + '\"]').textContent")
+    assert label.strip() == "Adult Social Care"  # the largest category first
+    page.keyboard.type("85")
+    _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.includes('Save the mappings')")
+    page.keyboard.press("Enter")
+    page.get_by_text("Saved: 1 mapping(s) changed").wait_for()
+    assert "Saved: 1 mapping(s) changed" in page.content() and "1 of 2 categories mapped" in page.content()
+    assert _violations(page) == []
+    # An error state (a choice not in the list, as a tampered form would send) passes axe too.
+    page.evaluate("const s = document.querySelectorAll('select')[1]; const o = new Option('99', '99');"
+                  "s.add(o); s.value = '99';")
+    page.get_by_role("button", name="Save the mappings on this page").click()
+    page.get_by_text("There is a problem").wait_for()
+    assert "There is a problem" in page.content() and "Choose a CPV division for “Highways”" in page.content()
+    assert _violations(page) == []
+    # The council page shows 85 from the mapping; remove the file by keyboard.
+    page.goto(server + f"/market/{slug}/")
+    assert "85 Health and social work services" in page.locator("#divisions ~ table").first.inner_text()
+    _tab_to(page, "el.getAttribute('href') && el.getAttribute('href').endsWith('/remove/')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/remove/$"))
+    assert "2 payments will be removed" in page.content()
+    assert _violations(page) == []
+    _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.includes('Remove the file')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/market/")
+    page.get_by_text("Removed doncaster-april.csv").wait_for()
+    assert "Removed doncaster-april.csv and its 2 payments" in page.content()
+    assert _violations(page) == []
