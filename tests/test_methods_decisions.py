@@ -217,3 +217,27 @@ def test_zero_liabilities_do_not_divide_by_zero_and_bad_input_is_named():
 def test_lotting_measures_exposure_on_one_lot():
     result = risk.assess(annual_value=600_000, accounts=[sme(2024)], mitigations=["lotting"], lots=3)
     assert round(result.exposure_ratio, 2) == 0.2 and result.exposure == "low" and result.rating == "low"
+
+
+# Evidence for business as usual (docs/appraisal.md) ---------------------------------------------------
+
+def test_quality_score_is_the_share_of_current_returns_met():
+    from commissioner.methods.options_appraisal import quality_score
+
+    assert quality_score({"met": 6, "slightly_below": 2, "below": 1, "significantly_below": 1}) == 60.0
+    assert quality_score({"met": 2, "below": 1}) == 66.7
+    assert quality_score({"met": 0, "significantly_below": 3}) == 0.0
+    assert quality_score({}) is None
+    assert quality_score({"met": 0, "below": 0}) is None
+
+
+def test_cost_score_is_the_share_of_comparable_contracts_that_cost_more():
+    from commissioner.methods.options_appraisal import cost_score
+
+    # £20 an hour against 18, 20, 22, 25, 30: three cost more, one the same -> (3 + 0.5) / 5 = 70%.
+    assert cost_score(20, [18, 20, 22, 25, 30]) == 70.0
+    assert cost_score(10, [18, 20, 22]) == 100.0
+    assert cost_score(40, [18, 20, 22]) == 0.0
+    assert cost_score(20, [18, 22]) is None  # too few comparables to say
+    assert cost_score(None, [18, 20, 22]) is None
+    assert cost_score(20, [18, None, 22, 25]) == 66.7  # missing unit costs are left out

@@ -53,3 +53,28 @@ def test_add_an_option_with_an_error_first_then_the_report(page, server):
     href = page.get_by_role("link", name="Back to the appraisal").get_attribute("href")
     response = page.request.get(server + href + "report.pdf")
     assert response.status == 200 and response.body().startswith(b"%PDF")
+
+
+def test_settings_evidence_and_removing_an_option_by_keyboard(page, server):
+    sign_in(page, server, "demo-admin")
+    _open_demo(page, server)
+    assert page.locator("#evidence-table").count() == 1  # the demo links a contract of the register
+    page.get_by_role("link", name="Change the settings of the appraisal").click()
+    assert _violations(page) == []
+    page.fill("#id_seed", "not a seed")
+    page.locator("#id_seed").press("Enter")
+    assert "seed: must be a number" in page.locator(".govuk-error-summary").inner_text().lower() or \
+        "must be a number" in page.locator(".govuk-error-summary").inner_text()
+    assert _violations(page) == []
+    page.fill("#id_seed", "99")
+    page.locator("#id_seed").press("Enter")
+    page.wait_for_url(server + "/appraisals/*/")
+    assert "Appraisal settings saved" in page.content() and "seed 99" in page.content()
+    page.get_by_role("link", name="Remove Shared service").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/appraisals/*/options/*/delete/")
+    assert _violations(page) == []
+    page.get_by_role("button", name="Remove the option").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/appraisals/*/")
+    assert "Option removed: Shared service" in page.content()

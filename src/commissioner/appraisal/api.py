@@ -1,5 +1,6 @@
-"""API for options appraisals, under /api/v1/appraisals...: list, create, read one with its results, add an
-option, replace an option's flows, set the weights.
+"""API for options appraisals, under /api/v1/appraisals...: list, create, read one with its results, change its
+settings, add, change and remove an option, replace an option's flows, set the weights, read the evidence on the
+linked contracts and give business as usual the scores it suggests.
 
 Every endpoint needs a session (anonymous clients get 401) and POST needs the CSRF token. An appraisal the user
 may not see is a 404. Writes go through ``appraisal.services``: a user who may not write gets 403 (recorded in the
@@ -65,6 +66,8 @@ class AppraisalOut(Schema):
     bound: str
     discounting: str
     rate: float | None = None
+    draws: int
+    seed: int
     weights_given: dict[str, float]
     weights_used: dict[str, float]
     weights_note: str
@@ -122,6 +125,51 @@ class FlowsIn(Schema):
     scores: dict[str, Any] | None = Field(None, description="Omit to keep.")
 
 
+class SettingsIn(Schema):
+    title: str | None = Field(None, max_length=200)
+    service: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=5000)
+    horizon: Any = Field(None, description="Years after year 0: 1 to 300 (not below an option's years).")
+    bound: str | None = Field(None, description="upper or lower.")
+    discounting: str | None = Field(None, description="standard, health or custom.")
+    rate: Any = Field(None, description="The single rate in % a year (custom only), 0 to 20.")
+    draws: Any = Field(None, description="Monte Carlo draws, 1,000 to 200,000.")
+    seed: Any = Field(None, description="Monte Carlo seed, a whole number from 0.")
+    contracts: list[str] | None = Field(None, description="OCIDs of the linked contracts (replaces them).",
+                                        max_length=50)
+
+
+class OptionChangeIn(FlowsIn):
+    name: str | None = Field(None, max_length=120, description="Omit to keep.")
+    kind: str | None = Field(None, description="Omit to keep.")
+    partners: str | None = Field(None, max_length=300, description="Omit to keep.")
+    description: str | None = Field(None, max_length=5000, description="Omit to keep.")
+
+
+class EvidenceContractOut(Schema):
+    ocid: str
+    title: str
+    annual_value: float | None = None
+    providers: str
+    performance_visible: bool
+    returns: dict[str, int]
+    quality_score: float | None = None
+    latest_rating: str
+    unit_cost: float | None = None
+    unit: str
+    comparables: int
+    cost_score: float | None = None
+
+
+class EvidenceOut(Schema):
+    contracts: list[EvidenceContractOut]
+    returns: dict[str, int]
+    quality_score: float | None = Field(None, description="Share of current KPI returns met, 0-100.")
+    cost_score: float | None = Field(None, description="Share of comparable contracts with a higher unit cost.")
+    notes: list[str]
+    synthetic: bool
+
+
 class WeightsIn(Schema):
     weights: dict[str, Any]
 
@@ -150,7 +198,7 @@ def _out(a):
             "probability_best": r["probability_best"], "mcda_score": r["mcda"], "missing_years": r["missing_years"]})
     best = result["preferred"]
     return {"id": a.pk, "title": a.title, "service": a.service, "owner": a.owner.slug, "horizon": a.horizon,
-            "bound": a.bound, "discounting": a.discounting, "rate": a.rate,
+            "bound": a.bound, "discounting": a.discounting, "rate": a.rate, "draws": a.draws, "seed": a.seed,
             "weights_given": a.weights or calc.DEFAULT_WEIGHTS, "weights_used": result["weights"],
             "weights_note": result["weights_note"], "contracts": [c.ocid for c in a.contracts.all()],
             "synthetic": a.synthetic, "updated_at": a.updated_at, "options": options,
@@ -223,9 +271,7 @@ def add_option(request, appraisal_id: Path[int], payload: OptionIn):
 def set_flows(request, appraisal_id: Path[int], option_id: Path[int], payload: FlowsIn):
     """Replace an option's yearly costs and/or benefits (and optionally its optimism bias and scores)."""
     a = _appraisal(request, appraisal_id)
-    option = Option.objects.filter(appraisal=a, pk=option_id).first() if 0 < option_id <= MAX_ID else None
-    if option is None:
-        raise Http404(f"No option with id {option_id} in this appraisal.")
+    option = _option(a, option_id)
     try:
         services.set_flows(actor=request.user, option=option, costs=payload.costs, benefits=payload.benefits,
                            ob_shares=payload.ob_shares, scores=payload.scores)
@@ -240,6 +286,77 @@ def set_weights(request, appraisal_id: Path[int], payload: WeightsIn):
     a = _appraisal(request, appraisal_id)
     try:
         services.set_weights(actor=request.user, appraisal=a, weights=payload.weights)
+    except services.AppraisalInputError as e:
+        raise _invalid(e.field, e.message) from None
+    return _out(queries.appraisal_for(request.user, a.pk))
+
+
+def _option(a, option_id):
+    option = Option.objects.filter(appraisal=a, pk=option_id).first() if 0 < option_id <= MAX_ID else None
+    if option is None:
+        raise Http404(f"No option with id {option_id} in this appraisal.")
+    return option
+
+
+@router.patch("/appraisals/{appraisal_id}", response=AppraisalOut, url_name="appraisal_settings")
+def change_settings(request, appraisal_id: Path[int], payload: SettingsIn):
+    """Change the appraisal's settings; fields left out are kept."""
+    a = _appraisal(request, appraisal_id)
+    try:
+        services.update_appraisal(actor=request.user, appraisal=a, **payload.dict())
+    except services.AppraisalInputError as e:
+        raise _invalid(e.field, e.message) from None
+    return _out(queries.appraisal_for(request.user, a.pk))
+
+
+@router.patch("/appraisals/{appraisal_id}/options/{option_id}", response=AppraisalOut,
+              url_name="appraisal_option")
+def change_option(request, appraisal_id: Path[int], option_id: Path[int], payload: OptionChangeIn):
+    """Change an option's name, kind, partners, description, flows, optimism bias or scores; omitted fields
+    are kept."""
+    a = _appraisal(request, appraisal_id)
+    option = _option(a, option_id)
+    try:
+        services.set_flows(actor=request.user, option=option, **payload.dict())
+    except services.AppraisalInputError as e:
+        raise _invalid(e.field, e.message) from None
+    return _out(queries.appraisal_for(request.user, a.pk))
+
+
+@router.delete("/appraisals/{appraisal_id}/options/{option_id}", response={204: None},
+               url_name="appraisal_option_delete")
+def delete_option(request, appraisal_id: Path[int], option_id: Path[int]):
+    """Remove an option (the audit trail keeps a copy)."""
+    a = _appraisal(request, appraisal_id)
+    services.delete_option(actor=request.user, option=_option(a, option_id))
+    return Status(204, None)
+
+
+def _evidence_out(ev):
+    return {"contracts": [{"ocid": e["contract"].ocid, "title": e["contract"].title,
+                           "annual_value": e["annual_value"], "providers": e["providers"],
+                           "performance_visible": e["performance_visible"], "returns": e["returns"],
+                           "quality_score": e["quality"], "latest_rating": e["rating"], "unit_cost": e["unit_cost"],
+                           "unit": e["unit"], "comparables": e["comparables"], "cost_score": e["cost"]}
+                          for e in ev["contracts"]],
+            "returns": ev["counts"], "quality_score": ev["quality"], "cost_score": ev["cost"], "notes": ev["notes"],
+            "synthetic": ev["synthetic"]}
+
+
+@router.get("/appraisals/{appraisal_id}/evidence", response=EvidenceOut, url_name="appraisal_evidence")
+def evidence(request, appraisal_id: Path[int]):
+    """What the register, performance and benchmarking hold on the linked contracts, and the quality and cost
+    scores they suggest for business as usual."""
+    a = _appraisal(request, appraisal_id)
+    return _evidence_out(queries.evidence(a, request.user))
+
+
+@router.post("/appraisals/{appraisal_id}/prefill", response=AppraisalOut, url_name="appraisal_prefill")
+def prefill(request, appraisal_id: Path[int]):
+    """Give the business-as-usual options the quality and cost scores that the evidence suggests."""
+    a = _appraisal(request, appraisal_id)
+    try:
+        services.prefill_scores(actor=request.user, appraisal=a, evidence=queries.evidence(a, request.user))
     except services.AppraisalInputError as e:
         raise _invalid(e.field, e.message) from None
     return _out(queries.appraisal_for(request.user, a.pk))

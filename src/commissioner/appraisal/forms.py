@@ -39,12 +39,35 @@ class NewAppraisalForm(AppraisalForm):
                                 help_text="A business-as-usual option takes its costs from their annual values")
 
 
+class SettingsForm(NewAppraisalForm):
+    """The appraisal's settings after it was opened (the new-appraisal form, plus the description and the Monte
+    Carlo run)."""
+
+    description = forms.CharField(label="Description", required=False, max_length=5000,
+                                  widget=forms.Textarea(attrs={"rows": 3, "class": "govuk-textarea"}))
+    draws = forms.CharField(label="Monte Carlo draws", max_length=8, widget=forms.TextInput(
+        attrs={"inputmode": "numeric", "class": "govuk-input--width-5"}), help_text="1,000 to 200,000")
+    seed = forms.CharField(label="Monte Carlo seed", max_length=12, widget=forms.TextInput(
+        attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}),
+        help_text="Any whole number from 0: the same seed gives the same answer every time")
+
+    field_order = ["title", "service", "description", "horizon", "bound", "discounting", "rate", "contracts",
+                   "draws", "seed"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contracts"].label = "Contracts in the register (OCIDs, one a line)"
+        self.fields["contracts"].help_text = "Remove a line to unlink a contract"
+
+
 class OptionForm(AppraisalForm):
     name = forms.CharField(label="Name", max_length=120)
     kind = forms.ChoiceField(label="Kind of option", choices=OPTION_KINDS, widget=forms.Select(
         attrs={"class": "govuk-select"}))
     partners = forms.CharField(label="Partners (named councils, for a shared service)", required=False,
                                max_length=300)
+    description = forms.CharField(label="Description", required=False, max_length=5000,
+                                  widget=forms.Textarea(attrs={"rows": 2, "class": "govuk-textarea"}))
     costs = forms.CharField(label="Costs by year (£), year 0 first", required=False, widget=forms.Textarea(
         attrs={"rows": 2, "class": "govuk-textarea"}),
         help_text="Separate the years with a comma and a space or new lines, e.g. '1000000, 150000, 150000'. A "

@@ -80,7 +80,7 @@ class Option(models.Model):
     cost_high = models.FloatField(default=130)
     benefit_low = models.FloatField(default=70)
     benefit_high = models.FloatField(default=110)
-    prefilled_from = models.CharField(max_length=300, blank=True)
+    prefilled_from = models.CharField(max_length=600, blank=True)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from commissioner.appraisal.models import OPTION_KINDS, Appraisal, Option
 from commissioner.methods import appraisal as m
@@ -191,14 +192,7 @@ def create_appraisal(*, actor, owner, title, service="", description="", horizon
     discounting = _choice(discounting, "discounting", [d for d, _ in Appraisal.Discounting.choices])
     r = _rate(discounting, rate)
     w = parse_weights(weights) if weights is not None else dict(calc.DEFAULT_WEIGHTS)
-    visible = Contract.objects.visible_to(actor)
-    linked = []
-    for ocid in contracts or ():
-        ocid = clean_text(ocid, "contracts", 200)
-        contract = visible.filter(ocid=ocid).first()
-        if contract is None:
-            raise AppraisalInputError("contracts", f"no contract with ocid '{str(ocid)[:80]}' in the register")
-        linked.append(contract)
+    linked = _linked(actor, contracts)
     with transaction.atomic():
         row = Appraisal.objects.create(
             title=title, service=service, description=description, horizon=h, bound=bound,
@@ -208,6 +202,17 @@ def create_appraisal(*, actor, owner, title, service="", description="", horizon
         audit(actor=actor, organisation=owner, action="created", obj=row,
               after={**snapshot(row, APPRAISAL_FIELDS), "contracts": [c.ocid for c in linked]})
     return row
+
+
+REGISTER_NOTE = "Register: "
+EVIDENCE_NOTE = "Scores from evidence: "
+
+
+def _provenance(text, *, drop, add=""):
+    """Where an option's figures came from, as ' | '-separated notes: the note starting with ``drop`` removed
+    (those figures were changed by hand or are being replaced), ``add`` appended."""
+    parts = [p for p in (text or "").split(" | ") if p and not p.startswith(drop)]
+    return " | ".join([*parts, add] if add else parts)[:600]
 
 
 def annual_value(contract):
@@ -228,7 +233,7 @@ def register_costs(appraisal):
     if not values:
         return [], ""
     total = round(sum(v for _, v in values), 2)
-    note = "Register: " + "; ".join(f"{c.title[:60]} (£{v:,.0f} a year)" for c, v in values)
+    note = REGISTER_NOTE + "; ".join(f"{c.title[:60]} (£{v:,.0f} a year)" for c, v in values)
     return [0.0] + [total] * appraisal.horizon, note[:300]
 
 
@@ -282,22 +287,42 @@ def _ranges(row, cost_low, cost_high, benefit_low, benefit_high):
     row.cost_low, row.cost_high, row.benefit_low, row.benefit_high = cl, ch, bl, bh
 
 
-def set_flows(*, actor, option, costs=None, benefits=None, ob_shares=None, scores=None, ranges=None) -> Option:
-    """Replace an option's yearly costs and benefits (and, when given, its optimism bias, scores, ranges)."""
+def set_flows(*, actor, option, costs=None, benefits=None, ob_shares=None, scores=None, ranges=None, name=None,
+              kind=None, partners=None, description=None) -> Option:
+    """Change an option: its yearly costs and benefits and, when given, its name, kind, partners, description,
+    optimism bias, scores and ranges (None keeps what is there)."""
     appraisal = option.appraisal
     refuse_unless_editor(actor, appraisal.owner, "change an option", option)
     with transaction.atomic():
         row = Option.objects.select_for_update().get(pk=option.pk)
         before = _option_snapshot(row)
+        if name is not None:
+            name = clean_text(name, "name", 120)
+            if not name:
+                raise AppraisalInputError("name", "is needed")
+            if appraisal.options.filter(name__iexact=name).exclude(pk=row.pk).exists():
+                raise AppraisalInputError("name", f"there is already an option called '{name[:60]}'")
+            row.name = name
+        if kind is not None:
+            row.kind = _choice(kind, "kind", [k for k, _ in OPTION_KINDS])
+        if partners is not None:
+            row.partners = clean_text(partners, "partners", 300)
+        if description is not None:
+            row.description = clean_text(description, "description", 5000)
+        if row.kind == "shared_service" and not row.partners.strip():
+            raise AppraisalInputError("partners", "name the councils the service would be shared with")
         if costs is not None:
             row.costs = parse_flows(costs, "costs", appraisal.horizon)
-            row.prefilled_from = ""
+            if row.costs != before["costs"]:
+                row.prefilled_from = _provenance(row.prefilled_from, drop=REGISTER_NOTE)
         if benefits is not None:
             row.benefits = parse_flows(benefits, "benefits", appraisal.horizon)
         if ob_shares is not None:
             row.ob_shares = parse_shares(ob_shares)
         if scores is not None:
             row.scores = parse_scores(scores)
+            if row.scores != before["scores"]:
+                row.prefilled_from = _provenance(row.prefilled_from, drop=EVIDENCE_NOTE)
         if ranges is not None:
             _ranges(row, *ranges)
         row.save()
@@ -305,6 +330,115 @@ def set_flows(*, actor, option, costs=None, benefits=None, ob_shares=None, score
         audit(actor=actor, organisation=appraisal.owner, action="updated", obj=row, before=before,
               after=_option_snapshot(row))
     return row
+
+
+def delete_option(*, actor, option) -> None:
+    """Remove an option from its appraisal (audited with everything it held)."""
+    appraisal = option.appraisal
+    refuse_unless_editor(actor, appraisal.owner, "remove an option", option)
+    with transaction.atomic():
+        row = Option.objects.select_for_update().get(pk=option.pk)
+        audit(actor=actor, organisation=appraisal.owner, action="deleted", obj=row, before=_option_snapshot(row))
+        row.delete()
+        Appraisal.objects.filter(pk=appraisal.pk).update(updated_at=timezone.now())
+
+
+MIN_DRAWS, MAX_DRAWS = 1_000, 200_000
+MAX_SEED = 2**31 - 1
+
+
+def _whole(value, field, low, high):
+    number = parse_number(value, field, low=low, high=high)
+    if number != int(number):
+        raise AppraisalInputError(field, "must be a whole number")
+    return int(number)
+
+
+def _linked(actor, contracts):
+    visible = Contract.objects.visible_to(actor)
+    linked = []
+    for ocid in contracts or ():
+        ocid = clean_text(ocid, "contracts", 200)
+        contract = visible.filter(ocid=ocid).first()
+        if contract is None:
+            raise AppraisalInputError("contracts", f"no contract with ocid '{str(ocid)[:80]}' in the register")
+        if contract not in linked:
+            linked.append(contract)
+    if len(linked) > 50:
+        raise AppraisalInputError("contracts", "link at most 50 contracts")
+    return linked
+
+
+def update_appraisal(*, actor, appraisal, title=None, service=None, description=None, horizon=None, bound=None,
+                     discounting=None, rate=None, draws=None, seed=None, contracts=None) -> Appraisal:
+    """Change an appraisal's settings (None keeps what is there): title, service, description, horizon,
+    optimism bias bound, discounting and single rate (in %), Monte Carlo draws and seed, and the linked contracts
+    (OCIDs; an empty list unlinks them all). A shorter horizon is refused while an option has more years."""
+    refuse_unless_editor(actor, appraisal.owner, "change the appraisal", appraisal)
+    with transaction.atomic():
+        row = Appraisal.objects.select_for_update().get(pk=appraisal.pk)
+        before = {**snapshot(row, APPRAISAL_FIELDS), "contracts": sorted(c.ocid for c in row.contracts.all())}
+        if title is not None:
+            row.title = clean_text(title, "title", 200)
+            if not row.title:
+                raise AppraisalInputError("title", "is needed: what is being appraised")
+        if service is not None:
+            row.service = clean_text(service, "service", 200)
+        if description is not None:
+            row.description = clean_text(description, "description", 5000)
+        if horizon is not None:
+            h = _horizon(horizon)
+            for o in row.options.all():
+                years = max(len(o.costs), len(o.benefits))
+                if years > h + 1:
+                    raise AppraisalInputError("horizon", f"option '{o.name[:60]}' has {years} years (0 to "
+                                                         f"{years - 1}): shorten it first, or keep at least "
+                                                         f"{years - 1} years")
+            row.horizon = h
+        if bound is not None:
+            row.bound = _choice(bound, "bound", [b for b, _ in Appraisal.Bound.choices])
+        if discounting is not None:
+            row.discounting = _choice(discounting, "discounting", [d for d, _ in Appraisal.Discounting.choices])
+            row.rate = _rate(row.discounting, rate)
+        elif rate not in (None, "") and row.discounting == "custom":
+            row.rate = _rate("custom", rate)
+        if draws is not None:
+            row.draws = _whole(draws, "draws", MIN_DRAWS, MAX_DRAWS)
+        if seed is not None:
+            row.seed = _whole(seed, "seed", 0, MAX_SEED)
+        row.save()
+        if contracts is not None:
+            row.contracts.set(_linked(actor, contracts))
+        after = {**snapshot(row, APPRAISAL_FIELDS), "contracts": sorted(c.ocid for c in row.contracts.all())}
+        audit(actor=actor, organisation=row.owner, action="updated", obj=row, before=before, after=after)
+    return row
+
+
+def prefill_scores(*, actor, appraisal, evidence) -> list[Option]:
+    """Give the business-as-usual options the quality and cost scores that the evidence suggests
+    (``queries.evidence``: performance returns and unit costs of the linked contracts), saying where they came
+    from. Scores the evidence cannot suggest are left as they are. Returns the options changed."""
+    refuse_unless_editor(actor, appraisal.owner, "prefill the scores", appraisal)
+    suggested = {c: evidence.get(c) for c in ("quality", "cost") if evidence.get(c) is not None}
+    if not suggested:
+        raise AppraisalInputError("contracts", "the linked contracts have no KPI returns or comparable unit costs "
+                                               "to suggest scores from")
+    changed = []
+    with transaction.atomic():
+        options = list(Option.objects.select_for_update().filter(appraisal=appraisal, kind="bau"))
+        if not options:
+            raise AppraisalInputError("kind", "add a business-as-usual option first")
+        note = EVIDENCE_NOTE + "; ".join(evidence["notes"])
+        for row in options:
+            before = _option_snapshot(row)
+            row.scores = {**row.scores, **suggested}
+            row.prefilled_from = _provenance(row.prefilled_from, drop=EVIDENCE_NOTE, add=note)
+            row.save()
+            audit(actor=actor, organisation=appraisal.owner, action="updated", obj=row, before=before,
+                  after=_option_snapshot(row))
+            changed.append(row)
+        Appraisal.objects.filter(pk=appraisal.pk).update(updated_at=timezone.now())
+    return changed
 
 
 def set_weights(*, actor, appraisal, weights) -> Appraisal:

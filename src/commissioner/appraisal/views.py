@@ -149,7 +149,8 @@ def _page(request, a, *, option_form=None, weights_form=None, status=200):
         weights_form = forms.WeightsForm(initial={f"weight_{c}": f"{v:g}" for c, v in
                                                   (a.weights or calc.DEFAULT_WEIGHTS).items()})
     option_form = option_form or forms.OptionForm(initial={"kind": "bau" if not a.options.exists() else "in_house"})
-    ctx.update(can_edit=tenancy.can_edit(request.user, a.owner_id), option_form=option_form,
+    ctx.update(evidence=queries.evidence(a, request.user), can_edit=tenancy.can_edit(request.user, a.owner_id),
+               option_form=option_form,
                weights_form=weights_form, all_forms=[option_form, weights_form],
                errors=bool(option_form.errors or weights_form.errors), breadcrumbs=[HOME, LIST],
                score_fields=[option_form[f"score_{c}"] for c in calc.CRITERION_NAMES],
@@ -159,8 +160,8 @@ def _page(request, a, *, option_form=None, weights_form=None, status=200):
 
 
 def _option_args(d):
-    return {"costs": d["costs"], "benefits": d["benefits"], "ob_shares": d["ob_shares"],
-            "scores": {c: d[f"score_{c}"] for c in calc.CRITERION_NAMES}}
+    return {"costs": d["costs"], "benefits": d["benefits"], "ob_shares": d["ob_shares"], "partners": d["partners"],
+            "description": d["description"], "scores": {c: d[f"score_{c}"] for c in calc.CRITERION_NAMES}}
 
 
 @login_required
@@ -173,7 +174,7 @@ def add_option(request, pk):
         d = form.cleaned_data
         try:
             o = services.add_option(actor=request.user, appraisal=a, name=d["name"], kind=d["kind"],
-                                    partners=d["partners"], cost_low=d["cost_low"], cost_high=d["cost_high"],
+                                    cost_low=d["cost_low"], cost_high=d["cost_high"],
                                     benefit_low=d["benefit_low"], benefit_high=d["benefit_high"], **_option_args(d))
         except services.AppraisalInputError as e:
             form.add_service_error(e)
@@ -195,11 +196,10 @@ def edit_option(request, pk, option_id):
     services.refuse_unless_editor(request.user, a.owner, "change an option", option)
     if request.method == "POST":
         form = forms.OptionForm(request.POST)
-        form.fields["name"].required = False
         if form.is_valid():
             d = form.cleaned_data
             try:
-                services.set_flows(actor=request.user, option=option,
+                services.set_flows(actor=request.user, option=option, name=d["name"], kind=d["kind"],
                                    ranges=(d["cost_low"], d["cost_high"], d["benefit_low"], d["benefit_high"]),
                                    **_option_args(d))
             except services.AppraisalInputError as e:
@@ -210,7 +210,7 @@ def edit_option(request, pk, option_id):
         status = 400
     else:
         form = forms.OptionForm(initial={
-            "name": option.name, "kind": option.kind, "partners": option.partners,
+            "name": option.name, "kind": option.kind, "partners": option.partners, "description": option.description,
             "costs": _flows_text(option.costs), "benefits": _flows_text(option.benefits),
             "ob_shares": ", ".join(f"{k} {v:g}" for k, v in option.ob_shares.items()),
             "cost_low": f"{option.cost_low:g}", "cost_high": f"{option.cost_high:g}",
@@ -220,6 +220,78 @@ def edit_option(request, pk, option_id):
     return render(request, "appraisal/option.html", {
         "appraisal": a, "option": option, "form": form, "synthetic": a.synthetic,
         "breadcrumbs": [HOME, LIST, (a.title[:60], reverse("appraisal-detail", args=[a.pk]))]}, status=status)
+
+
+@login_required
+def delete_option(request, pk, option_id):
+    """A confirmation page (GET), then the option is removed (POST)."""
+    a = _appraisal(request, pk)
+    option = Option.objects.filter(appraisal=a, pk=option_id).first()
+    if option is None:
+        raise Http404("No option found")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
+    services.refuse_unless_editor(request.user, a.owner, "remove an option", option)
+    if request.method == "POST":
+        services.delete_option(actor=request.user, option=option)
+        messages.success(request, f"Option removed: {option.name}")
+        return redirect("appraisal-detail", pk=a.pk)
+    return render(request, "appraisal/delete_option.html", {
+        "appraisal": a, "option": option, "synthetic": a.synthetic,
+        "breadcrumbs": [HOME, LIST, (a.title[:60], reverse("appraisal-detail", args=[a.pk]))]})
+
+
+@login_required
+def edit_settings(request, pk):
+    """The appraisal's settings: title, service, horizon, optimism bias, discounting, linked contracts, the
+    Monte Carlo draws and seed."""
+    a = _appraisal(request, pk)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
+    services.refuse_unless_editor(request.user, a.owner, "change the appraisal", a)
+    status = 200
+    if request.method == "POST":
+        form = forms.SettingsForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.update_appraisal(
+                    actor=request.user, appraisal=a, title=d["title"], service=d["service"],
+                    description=d["description"], horizon=d["horizon"], bound=d["bound"],
+                    discounting=d["discounting"], rate=d["rate"], draws=d["draws"], seed=d["seed"],
+                    contracts=[c.strip() for c in d["contracts"].splitlines() if c.strip()])
+            except services.AppraisalInputError as e:
+                form.add_service_error(e)
+            else:
+                messages.success(request, "Appraisal settings saved")
+                return redirect("appraisal-detail", pk=a.pk)
+        status = 400
+    else:
+        form = forms.SettingsForm(initial={
+            "title": a.title, "service": a.service, "description": a.description, "horizon": a.horizon,
+            "bound": a.bound, "discounting": a.discounting,
+            "rate": "" if a.rate is None else f"{a.rate * 100:g}",
+            "contracts": "\n".join(c.ocid for c in a.contracts.all().order_by("ocid")),
+            "draws": a.draws, "seed": a.seed})
+    return render(request, "appraisal/settings.html", {
+        "appraisal": a, "form": form, "synthetic": a.synthetic,
+        "breadcrumbs": [HOME, LIST, (a.title[:60], reverse("appraisal-detail", args=[a.pk]))]}, status=status)
+
+
+@login_required
+@require_POST
+def prefill(request, pk):
+    """Give business as usual the quality and cost scores that the linked contracts' evidence suggests."""
+    a = _appraisal(request, pk)
+    services.refuse_unless_editor(request.user, a.owner, "prefill the scores", a)
+    try:
+        changed = services.prefill_scores(actor=request.user, appraisal=a,
+                                          evidence=queries.evidence(a, request.user))
+    except services.AppraisalInputError as e:
+        messages.error(request, e.message[:1].upper() + e.message[1:])
+    else:
+        messages.success(request, "Scores from the evidence given to " + ", ".join(o.name for o in changed))
+    return redirect(reverse("appraisal-detail", args=[a.pk]) + "#evidence")
 
 
 @login_required

@@ -180,3 +180,32 @@ def _recommend(rows, best, second, mcda_best, switching):
             changes.append(f"If the {s['input'].lower()} of {s['option']} moved by {_pct(s['change'])}, "
                            "the recommendation would change.")
     return text, changes
+
+
+# Evidence for business as usual: suggested MCDA scores from performance and benchmarking ----------------
+
+MIN_COMPARABLE_UNIT_COSTS = 3  # fewer comparable contracts than this: no cost score is suggested
+
+
+def quality_score(counts):
+    """A suggested 'quality and outcomes' score (0-100) from the current KPI returns of the contracts now
+    delivering the service: the share classified met, as a percentage to one decimal place. ``counts`` maps
+    met / slightly_below / below / significantly_below to numbers of returns. None when there are no returns."""
+    total = sum(int(counts.get(k) or 0) for k in ("met", "slightly_below", "below", "significantly_below"))
+    if total <= 0:
+        return None
+    return round(100 * int(counts.get("met") or 0) / total, 1)
+
+
+def cost_score(unit_cost, comparables, minimum=MIN_COMPARABLE_UNIT_COSTS):
+    """A suggested 'cost' score (0-100) from a unit cost against the unit costs of comparable contracts (same
+    CPV division and unit, the contract itself left out): the share of them that cost more, counting equal
+    ones as half (a percentile rank where cheaper is better), to one decimal place. None without a unit cost
+    or with fewer than ``minimum`` comparables."""
+    others = [float(c) for c in comparables if c is not None]
+    if unit_cost is None or len(others) < minimum:
+        return None
+    unit_cost = float(unit_cost)
+    dearer = sum(1 for c in others if c > unit_cost)
+    equal = sum(1 for c in others if c == unit_cost)
+    return round(100 * (dearer + equal / 2) / len(others), 1)
