@@ -38,6 +38,7 @@ class Command(BaseCommand):
         __import__("commissioner.market.services", fromlist=["demo"]).demo()  # real spend samples (OGL)
         __import__("commissioner.appraisal.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL)  # synthetic
         __import__("commissioner.socialvalue.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL)  # synthetic SROI
+        self.stdout.write(__import__("commissioner.participation.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL))  # synthetic PB
         users += __import__("commissioner.feedback.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL, password=DEMO_PASSWORD)  # synthetic stories
         self.stdout.write("")
         self.stdout.write(f"Commissioner is running at http://{bind}/")
