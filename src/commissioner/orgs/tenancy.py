@@ -92,6 +92,35 @@ def can_submit_returns(user, contract):
     return can_edit(user, contract.owner_id) or is_provider_of(user, contract)
 
 
+# Supplier financial risk: a provider's users give a council they hold a contract with their own accounts.
+# The figures belong to that council (owner, private); they are shared with the provider's own users and with
+# nobody else (not other councils, not other providers).
+
+def can_submit_accounts(user, contract, provider_id):
+    """May the user give the contract's council accounts of the provider ``provider_id``? The council's editors
+    (any provider of the contract), or the users of that provider when it holds this contract."""
+    if can_edit(user, contract.owner_id):
+        return True
+    return provider_id in provider_ids(user) and contract.contract_suppliers.filter(
+        supplier__provider_id=provider_id).exists()
+
+
+def shared_with_supplier(queryset, user):
+    """``visible_to`` for records about a provider (a ``provider`` field) held by a council, widened for the
+    provider's own users: also the private records about their provider held by a council that has a contract
+    with it."""
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return queryset
+    ids = provider_ids(user)
+    if not ids:
+        return queryset.visible_to(user)
+    from commissioner.register.models import Contract
+
+    councils = Contract.objects.filter(contract_suppliers__supplier__provider_id__in=ids).values("owner_id")
+    return queryset.filter(Q(is_private=False) | Q(owner_id__in=member_org_ids(user))
+                           | Q(provider_id__in=ids, owner_id__in=councils))
+
+
 def performance_contracts(queryset, user):
     """The contracts of ``queryset`` whose performance the user may see."""
     if user is None or not user.is_authenticated:

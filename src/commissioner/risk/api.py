@@ -3,7 +3,9 @@ assessments (list and create).
 
 Every endpoint needs a session (anonymous clients get 401) and POST needs the CSRF token. A contract
 the user may not see is a 404; a council's accounts and assessments are private to it (another
-council sees an empty list for a public contract). Writes go through ``risk.services``: a user who may
+council sees an empty list for a public contract). A provider's own users list and add the accounts of
+their provider on a contract it holds (owned by the contract's council, marked entered by the supplier) and
+see none of the council's assessments (an empty list). Writes go through ``risk.services``: a user who may
 not write gets 403 (recorded in the audit trail), bad input 422 naming the field.
 """
 
@@ -41,6 +43,12 @@ class AccountsOut(Schema):
     cash: str | None = None
     audited: bool
     source: str
+    entered_by_supplier: bool = Field(False, description="The supplier's own user gave this year.")
+    supplier_user: str | None = Field(None, description="The supplier's user who gave it.")
+    supplier_entered_at: datetime | None = None
+    corrected_at: datetime | None = Field(None, description="When the council's officers corrected the supplier's "
+                                                            "figures (the supplier's stay in supplier_figures).")
+    supplier_figures: dict | None = Field(None, description="The figures (and audited) as the supplier gave them.")
     synthetic: bool
 
 
@@ -114,8 +122,12 @@ def _contract(request, ocid):
     return contract
 
 
-def _provider(contract, pk):
-    providers = services.providers_of(contract)
+def _provider(request, contract, pk):
+    everyone = services.providers_of(contract)
+    if pk is not None:  # named: the service refuses it if the user may not write for it
+        providers = everyone
+    else:  # by default the contract's first supplier (for a supplier's user: their own)
+        providers = queries.providers_for(request.user, contract, everyone)
     if pk is None:
         if not providers:
             raise _invalid("provider", "the contract has no supplier to assess")
@@ -132,7 +144,9 @@ def _invalid(field, message):
 
 def _accounts_out(a: SupplierAccounts):
     return {"id": a.pk, "provider_id": a.provider_id, "year": a.year, "audited": a.audited, "source": a.source,
-            "synthetic": a.synthetic,
+            "synthetic": a.synthetic, "entered_by_supplier": a.entered_by_supplier,
+            "supplier_user": a.supplier_username or None, "supplier_entered_at": a.supplier_entered_at,
+            "corrected_at": a.corrected_at, "supplier_figures": a.supplier_figures,
             **{n: (str(v) if (v := getattr(a, n)) is not None else None) for n in FIGURE_NAMES}}
 
 
@@ -152,17 +166,18 @@ def list_accounts(request, ocid: Path[str]):
     """The accounts of the contract's suppliers held by its council (private to that council)."""
     contract = _contract(request, ocid)
     out = []
-    for provider in services.providers_of(contract):
+    for provider in queries.providers_for(request.user, contract, services.providers_of(contract)):
         out += [_accounts_out(a) for a in queries.accounts(request.user, contract, provider)]
     return out
 
 
 @router.post("/risk/contracts/{path:ocid}/accounts", response={201: AccountsOut}, url_name="risk_accounts_create")
 def create_accounts(request, ocid: Path[str], payload: AccountsIn):
-    """Add (or replace) one year of a supplier's accounts."""
+    """Add (or replace) one year of a supplier's accounts: the council's admins and commissioners, or the
+    supplier's own user (their provider only; a year the council entered or corrected is refused, 422)."""
     contract = _contract(request, ocid)
-    services.refuse_unless_editor(request.user, contract.owner, "enter accounts", contract)
-    provider = _provider(contract, payload.provider)
+    services.refuse_unless_may_submit(request.user, contract, None, "enter accounts")
+    provider = _provider(request, contract, payload.provider)
     try:
         row = services.save_accounts(actor=request.user, contract=contract, provider=provider,
                                      data=payload.dict(), source=SupplierAccounts.Source.ENTERED)
@@ -184,7 +199,7 @@ def create_assessment(request, ocid: Path[str], payload: AssessmentIn):
     """Assess a supplier's financial risk on this contract, with the accounts held; it supersedes the last."""
     contract = _contract(request, ocid)
     services.refuse_unless_editor(request.user, contract.owner, "assess financial risk", contract)
-    provider = _provider(contract, payload.provider)
+    provider = _provider(request, contract, payload.provider)
     try:
         row = services.assess(actor=request.user, contract=contract, provider=provider,
                               annual_value=payload.annual_value, criticality=payload.criticality,

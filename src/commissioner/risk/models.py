@@ -2,7 +2,10 @@
 assessments, each stored as a snapshot of what methods.supplier_risk said at the time.
 
 Both are private to the council that holds them (``owner``, ``is_private``; read through
-``visible_to`` like every other record). Nothing is edited in place: an account year is updated
+``visible_to`` like every other record). Accounts may be given by the provider's own users (for a council
+they hold a contract with): still the council's, marked entered by the supplier, and shared with that
+provider's users (``tenancy.shared_with_supplier``); the council's officers may correct them, the
+supplier's figures kept beside. Nothing is edited in place: an account year is updated
 through ``services`` (audited, before and after), and a new assessment supersedes the last one.
 """
 
@@ -59,7 +62,18 @@ class SupplierAccounts(models.Model):
     audited = models.BooleanField(default=False, help_text="audited accounts (not management accounts)")
     synthetic = models.BooleanField(default=False, help_text="made up by the demo, not real")
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", help_text="who entered the figures as they are now")
+    # Figures a provider's own user gave the council (see docs/supplier-risk.md, "Who may do what"): who and when,
+    # and the figures as the supplier gave them, kept when the council's officers correct them.
+    entered_by_supplier = models.BooleanField(default=False, help_text="the supplier's own user entered this year")
+    supplier_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+", help_text="the supplier's user who entered them")
+    supplier_username = models.CharField(max_length=150, blank=True, help_text="kept if the user is deleted")
+    supplier_entered_at = models.DateTimeField(null=True, blank=True)
+    supplier_figures = models.JSONField(null=True, blank=True,
+                                        help_text="the figures (and audited) as the supplier gave them")
+    corrected_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="when the council's officers last changed the supplier's figures")
     owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     is_private = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -76,6 +90,10 @@ class SupplierAccounts(models.Model):
 
     def __str__(self):
         return f"{self.provider} accounts {self.year}"
+
+    @property
+    def corrected_by_council(self):
+        return self.entered_by_supplier and self.corrected_at is not None
 
     def as_method(self) -> supplier_risk.Accounts:
         return supplier_risk.Accounts(year=self.year, **{
@@ -116,6 +134,10 @@ class RiskAssessment(models.Model):
 
     class Meta:
         ordering = ["contract", "-assessed_at", "-id"]
+        # One current assessment per contract and provider, whatever the timing of two writers: the service
+        # serialises them on the contract's row and the second supersedes the first; this refuses anything else.
+        constraints = [models.UniqueConstraint(fields=["contract", "provider"], condition=models.Q(is_current=True),
+                                               name="risk_one_current_assessment")]
 
     def __str__(self):
         return f"{self.contract} / {self.provider}: {self.rating} risk"

@@ -11,9 +11,12 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils import timezone
 
 from commissioner.methods import supplier_risk
-from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot  # noqa: F401  (Refused: for callers)
+from commissioner.orgs import tenancy
+from commissioner.orgs.models import Organisation
+from commissioner.orgs.services import Refused, audit, refuse_unless_editor, snapshot
 from commissioner.register.importers import decode
 from commissioner.register.models import Contract, Provider
 from commissioner.risk.models import FIGURE_NAMES, FIGURES, RiskAssessment, SupplierAccounts
@@ -25,7 +28,8 @@ MAX_MONEY = Decimal("1e15")  # £1,000 trillion: more than any firm's turnover; 
 FIRST_YEAR, LAST_YEAR = 1950, 2100
 MAX_CSV_BYTES = 2_000_000
 MAX_CSV_ROWS = 5000
-ACCOUNT_AUDIT_FIELDS = ("provider", "year", *FIGURE_NAMES, "source", "audited", "owner")
+ACCOUNT_AUDIT_FIELDS = ("provider", "year", *FIGURE_NAMES, "source", "audited", "owner", "entered_by",
+                        "entered_by_supplier", "supplier_user", "supplier_entered_at", "corrected_at")
 
 
 class RiskInputError(ValueError):
@@ -85,19 +89,65 @@ def clean_figures(data):
     return {name: _figure(name, data.get(name), name) for name in FIGURE_NAMES}
 
 
-def _save_year(*, actor, provider, owner, year, figures, audited, source, synthetic=False):
+def _supplier_copy(figures, audited):
+    return {**{n: (str(v) if v is not None else None) for n, v in figures.items()}, "audited": bool(audited)}
+
+
+def _save_year(*, actor, provider, owner, year, figures, audited, source, synthetic=False, by_supplier=False):
+    """Add or replace one year. ``by_supplier``: the provider's own user gives it; it may replace only figures
+    the supplier gave that the council has not corrected (the council's officers have the last word)."""
+    # Writers of a council's accounts queue on its row (PostgreSQL; SQLite writers queue anyway), so two
+    # submissions of the same year at once update one row instead of failing on the unique constraint.
+    Organisation.objects.select_for_update(no_key=True).filter(pk=owner.pk).values_list("pk", flat=True).first()
     row = SupplierAccounts.objects.filter(owner=owner, provider=provider, year=year).first()
+    if by_supplier and row is not None and not (row.entered_by_supplier and row.corrected_at is None):
+        how = "corrected" if row.entered_by_supplier else "entered"
+        raise RiskInputError("year", f"{owner.name} already holds figures for {year} {how} by its officers: ask "
+                                     "them to change them")
+    audited = bool(audited)
+    if row is not None and row.audited == audited and row.synthetic == synthetic and all(
+            getattr(row, n) == figures.get(n) for n in FIGURE_NAMES) and (
+            not by_supplier or row.supplier_user_id == getattr(actor, "pk", None)):
+        return row  # the same figures again (a form sent twice): nothing changes, nothing to audit
     before = snapshot(row, ACCOUNT_AUDIT_FIELDS) if row else None
     if row is None:
         row = SupplierAccounts(owner=owner, provider=provider, year=year)
-    for name, value in figures.items():
-        setattr(row, name, value)
-    row.audited, row.source, row.synthetic, row.is_private = bool(audited), source, synthetic, True
+    for name in FIGURE_NAMES:
+        setattr(row, name, figures.get(name))
+    row.audited, row.source, row.synthetic, row.is_private = audited, source, synthetic, True
     row.entered_by = actor if actor is not None and actor.is_authenticated else None
+    now = timezone.now()
+    if by_supplier:
+        row.entered_by_supplier, row.supplier_user, row.supplier_username = True, actor, actor.get_username()
+        row.supplier_entered_at, row.corrected_at = now, None
+        row.supplier_figures = _supplier_copy({n: figures.get(n) for n in FIGURE_NAMES}, audited)
+    elif row.entered_by_supplier:
+        row.corrected_at = now  # the supplier's figures stay in supplier_figures (and the audit trail)
     row.save()
-    audit(actor=actor, organisation=owner, action="updated" if before else "created", obj=row,
+    audit(actor=actor, organisation=owner,
+          action="created" if before is None else ("corrected" if row.corrected_at == now else "updated"), obj=row,
           before=before, after=snapshot(row, ACCOUNT_AUDIT_FIELDS))
     return row
+
+
+def refuse_unless_may_submit(actor, contract, provider, what):
+    """Raise (and log) ``Refused`` unless the actor may give the contract's council accounts of ``provider``:
+    the council's editors, or the provider's own users when it holds the contract (orgs.tenancy). With
+    ``provider`` None: of any provider of the contract they act for."""
+    if provider is not None:
+        allowed = tenancy.can_submit_accounts(actor, contract, provider.pk)
+    else:
+        allowed = tenancy.can_edit(actor, contract.owner_id) or tenancy.is_provider_of(actor, contract)
+    if not allowed:
+        refusal = Refused(actor, contract, what, contract.owner, message=(
+            f"Only the council's admins and commissioners, or the supplier's own users, can {what}"))
+        refusal.log()
+        raise refusal
+
+
+def acts_as_supplier(actor, contract):
+    """True when the actor gives figures as the supplier (a provider's user, not one of the council's editors)."""
+    return not tenancy.can_edit(actor, contract.owner_id) and tenancy.is_provider_of(actor, contract)
 
 
 def providers_of(contract):
@@ -112,19 +162,21 @@ def providers_of(contract):
 
 def save_accounts(*, actor, contract: Contract, provider: Provider, data: dict,
                   source=SupplierAccounts.Source.ENTERED) -> SupplierAccounts:
-    """Add or update one year's accounts of ``provider`` for the council that owns ``contract``."""
-    refuse_unless_editor(actor, contract.owner, "enter accounts", contract)
+    """Add or update one year's accounts of ``provider`` for the council that owns ``contract``: by one of the
+    council's editors, or by the provider's own user (marked entered by the supplier; owned by the council)."""
+    refuse_unless_may_submit(actor, contract, provider, "enter accounts")
+    if provider is None or provider.pk not in {p.pk for p in providers_of(contract)}:
+        raise RiskInputError("provider", "choose one of the contract's providers")
     with transaction.atomic():
         return _save_accounts(actor=actor, contract=contract, provider=provider, data=data, source=source)
 
 
 def _save_accounts(*, actor, contract, provider, data, source):
-    if provider is None or provider.pk not in {p.pk for p in providers_of(contract)}:
-        raise RiskInputError("provider", "choose one of the contract's providers")
     year = parse_year(data.get("year"))
     figures = clean_figures(data)
     return _save_year(actor=actor, provider=provider, owner=contract.owner, year=year, figures=figures,
-                      audited=data.get("audited", False), source=source)
+                      audited=data.get("audited", False), source=source,
+                      by_supplier=acts_as_supplier(actor, contract))
 
 
 CSV_PROVIDER_COLUMNS = ("provider_id", "companies_house")
@@ -136,8 +188,9 @@ def _csv_header(name):
 
 def import_accounts_csv(*, actor, contract: Contract, data: bytes) -> list[SupplierAccounts]:
     """Import accounts from a CSV (columns: provider_id or companies_house, year, the figures, optionally
-    audited). The whole file is checked first: any bad row and nothing is saved, every problem listed."""
-    refuse_unless_editor(actor, contract.owner, "import accounts", contract)
+    audited). The whole file is checked first: any bad row and nothing is saved, every problem listed. A provider's
+    own user may give only their provider's accounts."""
+    refuse_unless_may_submit(actor, contract, None, "import accounts")
     with transaction.atomic():
         return _import_accounts_csv(actor=actor, contract=contract, data=data)
 
@@ -168,7 +221,12 @@ def _import_accounts_csv(*, actor, contract, data):
         raise RiskInputError("file", problems[0], problems)
     if len(rows) - 1 > MAX_CSV_ROWS:
         raise RiskInputError("file", f"has too many rows: at most {MAX_CSV_ROWS}")
-    visible = Provider.objects.visible_to(actor)
+    by_supplier = acts_as_supplier(actor, contract)
+    if by_supplier:  # the supplier's user: their own provider only (it holds this contract)
+        visible = Provider.objects.filter(pk__in=tenancy.provider_ids(actor))
+        own = ", ".join(f"{p.name} (id {p.pk})" for p in visible.order_by("id"))
+    else:
+        visible = Provider.objects.visible_to(actor)
     parsed, seen = [], {}
     for number, cells in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in cells):
@@ -185,11 +243,17 @@ def _import_accounts_csv(*, actor, contract, data):
                 row_problems.append(f"Row {number}, column provider_id: '{pid[:30]}' is not a provider id")
             else:
                 provider = visible.filter(pk=int(pid)).first()
-                if provider is None:
+                if provider is None and by_supplier:
+                    row_problems.append(f"Row {number}, column provider_id: you can give the accounts of {own} "
+                                        f"only, not of provider {pid[:30]}")
+                elif provider is None:
                     row_problems.append(f"Row {number}, column provider_id: no provider with id {pid[:30]}")
         elif ch:
             provider = visible.filter(companies_house__iexact=ch).order_by("id").first()
-            if provider is None:
+            if provider is None and by_supplier:
+                row_problems.append(f"Row {number}, column companies_house: you can give the accounts of {own} "
+                                    f"only, not of Companies House number '{ch[:20]}'")
+            elif provider is None:
                 row_problems.append(f"Row {number}, column companies_house: no provider with Companies House "
                                     f"number '{ch[:20]}'")
         else:
@@ -222,10 +286,17 @@ def _import_accounts_csv(*, actor, contract, data):
         raise RiskInputError("file", f"{len(problems)} problem(s); nothing was saved", problems)
     if not parsed:
         raise RiskInputError("file", "has no rows of accounts")
-    return [_save_year(actor=actor, provider=provider, owner=contract.owner, year=year,
-                       figures={n: figures.get(n) for n in FIGURE_NAMES}, audited=audited,
-                       source=SupplierAccounts.Source.CSV)
-            for provider, year, figures, audited in parsed]
+    saved = []
+    for provider, year, figures, audited in parsed:
+        try:
+            saved.append(_save_year(actor=actor, provider=provider, owner=contract.owner, year=year,
+                                    figures={n: figures.get(n) for n in FIGURE_NAMES}, audited=audited,
+                                    source=SupplierAccounts.Source.CSV, by_supplier=by_supplier))
+        except RiskInputError as e:  # a year the council holds itself: the whole file is undone
+            problems.append(f"Row {seen[(provider.pk, year)]}, column year: {e.message}")
+    if problems:
+        raise RiskInputError("file", f"{len(problems)} problem(s); nothing was saved", problems)
+    return saved
 
 
 def latest_accounts(contract, provider):
@@ -276,6 +347,11 @@ def _assess(*, actor, contract, provider, annual_value, criticality="medium", mi
         raise RiskInputError("lots", f"must be a whole number of 1 or more, not '{str(lots)[:20]}'") from None
     if lots > 1000:
         raise RiskInputError("lots", "must be 1,000 or fewer")
+    # Two assessments at the same moment: the contract's row is the lock (PostgreSQL: select_for_update; SQLite:
+    # every write transaction begins IMMEDIATE, so writers queue), so the second writer sees the first one's
+    # assessment as current and supersedes it. The database refuses a second current row whatever happens
+    # (the risk_one_current_assessment constraint).
+    Contract.objects.select_for_update(no_key=True).filter(pk=contract.pk).values_list("pk", flat=True).first()
     years = latest_accounts(contract, provider)
     try:
         result = supplier_risk.assess(
@@ -285,8 +361,7 @@ def _assess(*, actor, contract, provider, annual_value, criticality="medium", mi
     except supplier_risk.RiskError as e:
         field = {"annual contract value": "annual_value", "credit score": "credit_score"}.get(e.field, e.field)
         raise RiskInputError(field, e.message) from None
-    previous = (RiskAssessment.objects.select_for_update().filter(contract=contract, provider=provider,
-                                                                  is_current=True).first())
+    previous = RiskAssessment.objects.filter(contract=contract, provider=provider, is_current=True).first()
     if previous is not None:
         previous.is_current = False
         previous.save(update_fields=["is_current"])
@@ -295,6 +370,7 @@ def _assess(*, actor, contract, provider, annual_value, criticality="medium", mi
         criticality=criticality, mitigations=list(dict.fromkeys(mitigations)), lots=lots,
         audited_accounts_required=bool(audited_accounts_required), credit_score=score,
         accounts_used=[{"year": a.year, "audited": a.audited, "synthetic": a.synthetic,
+                        "entered_by_supplier": a.entered_by_supplier, "corrected_by_council": a.corrected_by_council,
                         **{n: (str(v) if (v := getattr(a, n)) is not None else None) for n in FIGURE_NAMES}}
                        for a in years],
         rating=result.rating, exposure=result.exposure, exposure_ratio=result.exposure_ratio, health=result.health,

@@ -6,12 +6,15 @@ users are sent to sign in; a contract the user may not see is a 404; a council's
 accounts are private to it (another council sees the page of a public contract, with nothing of them).
 """
 
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST, require_safe
 
 from commissioner.core.downloads import table_response
@@ -36,8 +39,13 @@ def _contract(request, ocid):
 
 
 def _provider(request, contract):
-    providers = services.providers_of(contract)
+    everyone = services.providers_of(contract)
+    providers = queries.providers_for(request.user, contract, everyone)
     wanted = request.POST.get("provider") or request.GET.get("provider")
+    if request.method == "POST" and wanted:  # a write names its provider: never another one in its place
+        named = next((p for p in everyone if str(p.pk) == wanted), None)
+        if named is not None:
+            return providers, named  # the service refuses it if the user may not write for it
     chosen = next((p for p in providers if str(p.pk) == wanted), providers[0] if providers else None)
     return providers, chosen
 
@@ -48,7 +56,36 @@ def _url(contract, provider=None):
 
 
 def _money(value):
-    return None if value is None else f"£{value:,.0f}"
+    if value is None:
+        return None
+    return f"-£{-value:,.0f}" if value < 0 else f"£{value:,.0f}"
+
+
+def _money_text(value):
+    return None if value is None else _money(Decimal(value))
+
+
+def _username(user):
+    return user.get_username() if user is not None else "system"
+
+
+def _entered(a):
+    """Who entered a year's figures, in words, for the accounts table."""
+    if a.synthetic and a.entered_by is None:
+        return "The demo (synthetic)"
+    if a.entered_by_supplier and a.corrected_at is not None:
+        return (f"The supplier ({a.supplier_username}, {date_format(localtime(a.supplier_entered_at), 'j M Y')}); "
+                f"corrected by the council ({_username(a.entered_by)}, "
+                f"{date_format(localtime(a.corrected_at), 'j M Y')})")
+    if a.entered_by_supplier:
+        return f"The supplier ({a.supplier_username}, {date_format(localtime(a.supplier_entered_at), 'j M Y H:i')})"
+    return f"The council ({_username(a.entered_by)}, {date_format(localtime(a.updated_at), 'j M Y')})"
+
+
+def _next_step(request, contract):
+    if services.acts_as_supplier(request.user, contract):
+        return f"{contract.owner.name} holds them; its officers use them when they next assess."
+    return "Assess again to use them."
 
 
 def _view_assessment(a):
@@ -66,6 +103,9 @@ def _page(request, contract, *, assess_form=None, accounts_form=None, upload_for
     providers, provider = _provider(request, contract)
     can_edit = tenancy.can_edit(request.user, contract.owner_id)
     owner_member = request.user.is_superuser or contract.owner_id in tenancy.member_org_ids(request.user)
+    # the supplier's own user: gives the council its accounts, sees them, and nothing of the council's assessments
+    supplier = (not owner_member and provider is not None
+                and tenancy.can_submit_accounts(request.user, contract, provider.pk))
     accounts = queries.accounts(request.user, contract, provider) if provider else []
     history = queries.assessments(request.user, contract, provider) if provider else []
     latest = _view_assessment(next((a for a in history if a.is_current), None))
@@ -80,17 +120,28 @@ def _page(request, contract, *, assess_form=None, accounts_form=None, upload_for
     accounts_form = accounts_form or forms.AccountsForm()
     upload_form = upload_form or forms.UploadForm()
     rows = [{"year": a.year, "figures": [_money(getattr(a, n)) for n in FIGURE_NAMES], "audited": a.audited,
-             "source": a.get_source_display(), "synthetic": a.synthetic} for a in accounts[:3]]
+             "source": a.get_source_display(), "synthetic": a.synthetic, "entered": _entered(a)}
+            for a in accounts[:3]]
+    corrected = [{"year": a.year, "when": a.corrected_at, "by": _username(a.entered_by),
+                  "supplier": a.supplier_username, "supplier_at": a.supplier_entered_at,
+                  "figures": [(label, _money_text(a.supplier_figures.get(name)), _money(getattr(a, name)))
+                              for name, label in FIGURES],
+                  "audited": (a.supplier_figures.get("audited"), a.audited)}
+                 for a in accounts if a.corrected_by_council and a.supplier_figures]
     synthetic = any(a.synthetic for a in accounts) or any(a.synthetic for a in history)
     context = {
         "contract": contract, "providers": providers, "provider": provider, "can_edit": can_edit,
-        "owner_member": owner_member, "latest": latest, "history": history, "account_rows": rows,
+        "owner_member": owner_member, "supplier": supplier, "can_submit": can_edit or supplier,
+        "corrected": corrected, "latest": latest, "history": history, "account_rows": rows,
         "older_accounts": len(accounts) > 3, "figures": FIGURES, "annual_value": annual,
         "assess_form": assess_form, "accounts_form": accounts_form, "upload_form": upload_form,
         "upload_problems": upload_problems or [], "synthetic": synthetic,
         "errors": any(f is not None and f.errors for f in (assess_form, accounts_form, upload_form)),
-        "breadcrumbs": [HOME, ("Contracts", "/contracts/"), (contract.title[:60],
-                                                              reverse("contract-detail", args=[contract.ocid]))],
+        # the supplier's user comes from the contract's performance page (a private contract is not in its register)
+        "breadcrumbs": ([HOME, ("Performance", reverse("performance")),
+                         (contract.title[:60], reverse("performance-contract", args=[contract.ocid]))] if supplier else
+                        [HOME, ("Contracts", "/contracts/"), (contract.title[:60],
+                                                              reverse("contract-detail", args=[contract.ocid]))]),
         "all_forms": [assess_form, accounts_form, upload_form],
         "figure_rows": [(label, [r["figures"][i] for r in rows[:3]]) for i, (_, label) in enumerate(FIGURES)],
         "rating_tags": RATING_TAGS, "page_url": _url(contract, provider),
@@ -141,8 +192,8 @@ def assess(request, ocid):
 @require_POST
 def accounts(request, ocid):
     contract = _contract(request, ocid)
-    _editor_or_refuse(request, contract, "enter accounts")
     _, provider = _provider(request, contract)
+    services.refuse_unless_may_submit(request.user, contract, provider, "enter accounts")
     form = forms.AccountsForm(request.POST)
     if form.is_valid():
         try:
@@ -151,7 +202,7 @@ def accounts(request, ocid):
         except services.RiskInputError as e:
             form.add_service_error(e)
         else:
-            messages.success(request, f"Accounts for {row.year} saved. Assess again to use them.")
+            messages.success(request, f"Accounts for {row.year} saved. {_next_step(request, contract)}")
             return redirect(_url(contract, provider))
     return _page(request, contract, accounts_form=form, status=400)
 
@@ -160,7 +211,7 @@ def accounts(request, ocid):
 @require_POST
 def upload(request, ocid):
     contract = _contract(request, ocid)
-    _editor_or_refuse(request, contract, "import accounts")
+    services.refuse_unless_may_submit(request.user, contract, None, "import accounts")
     _, provider = _provider(request, contract)
     form = forms.UploadForm(request.POST, request.FILES)
     problems = []
@@ -172,7 +223,7 @@ def upload(request, ocid):
             problems = e.problems
             form.add_error("file", e.message)
         else:
-            messages.success(request, f"{len(rows)} year(s) of accounts imported. Assess again to use them.")
+            messages.success(request, f"{len(rows)} year(s) of accounts imported. {_next_step(request, contract)}")
             return redirect(_url(contract, provider))
     return _page(request, contract, upload_form=form, upload_problems=problems, status=400)
 
@@ -185,10 +236,17 @@ def _table(request, contract, table):
         return [], []
     if table == "accounts":
         rows = queries.accounts(request.user, contract, provider)
-        header = ["provider_id", "provider", "year", *FIGURE_NAMES, "audited", "source", "synthetic"]
+        header = ["provider_id", "provider", "year", *FIGURE_NAMES, "audited", "source", "entered_by",
+                  "entered_by_supplier", "supplier_user", "supplier_entered_at", "corrected_by_council_at",
+                  *[f"supplier_{n}" for n in (*FIGURE_NAMES, "audited")], "synthetic"]
         return header, [[provider.pk, provider.name, a.year,
                          *[(str(v) if (v := getattr(a, n)) is not None else None) for n in FIGURE_NAMES],
-                         a.audited, a.source, a.synthetic] for a in rows]
+                         a.audited, a.source, a.entered_by.get_username() if a.entered_by else None,
+                         a.entered_by_supplier, a.supplier_username or None,
+                         a.supplier_entered_at.isoformat() if a.supplier_entered_at else None,
+                         a.corrected_at.isoformat() if a.corrected_at else None,
+                         *[(a.supplier_figures or {}).get(n) for n in (*FIGURE_NAMES, "audited")],
+                         a.synthetic] for a in rows]
     history = queries.assessments(request.user, contract, provider)
     if table == "history":
         header = ["id", "assessed_at", "provider", "annual_value", "criticality", "mitigations", "lots",
