@@ -665,3 +665,27 @@ def test_demo_is_deterministic_synthetic_and_idempotent(db):
         pri.owner, "adult social care")["rows"]]
     assert "Synthetic demo data" in Client().get(f"/participate/{pri.pk}/results/").content.decode()
     assert date(2031, 1, 1) > open_ex.last_day
+
+
+def test_email_verification_through_the_pages_and_a_ranking_ballot(users, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    ex = _exercise(users, verification="email", ballot_type="ordinal", max_choices="2", min_choices="",
+                   opens_on="2020-01-01", closes_on="2099-12-31")
+    client = Client()
+    url = f"/participate/{ex.pk}/"
+    page = client.get(f"{url}vote/").content.decode()
+    assert "Email me a code" in page and 'id="id_rank-p1"' in page and "The code we emailed you" in page
+    response = client.post(f"{url}email/", {"email": "bad"})
+    assert response.status_code == 400 and "Enter an email address in the correct format" in response.content.decode()
+    response = client.post(f"{url}email/", {"email": "voter@example.org"})
+    assert response.status_code == 200 and "We have sent a one-time code" in response.content.decode()
+    code = next(line.strip() for line in mail.outbox[0].body.splitlines() if line.startswith("    "))
+    assert f"/participate/{ex.pk}/vote/?code={code}" in mail.outbox[0].body
+    form = client.get(f"{url}vote/", {"code": code}).context["form"]
+    assert form["code"].value() == code
+    response = client.post(f"{url}vote/", {"nonce": form["nonce"].value(), "rank-p2": "1", "rank-p3": "2",
+                                           "code": code})
+    assert response.status_code == 200 and "Your vote is recorded" in response.content.decode()
+    assert Ballot.objects.get(exercise=ex).choices == ["p2", "p3"]
+    response = client.post(f"{url}email/", {"email": "VOTER@example.org"})
+    assert response.status_code == 400 and "already been used to vote" in response.content.decode()
