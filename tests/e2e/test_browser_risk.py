@@ -66,3 +66,51 @@ def test_keyboard_only_assessment(page, server):
     assert "Credit score 45: moderate risk." in text
     assert "a performance bond" in text
     assert page.locator("table").filter(has_text="Superseded").count() == 1
+
+
+def _suppliers_risk_page(page, server):
+    """The risk page of demo-provider's contract with City of Doncaster Council, reached as a supplier would:
+    from the performance pages (its contract may be private, so not in the register for it)."""
+    page.goto(server + "/performance/")
+    hrefs = [a.get_attribute("href") for a in page.locator("main a[href^='/performance/contracts/']").all()]
+    for href in dict.fromkeys(hrefs):
+        page.goto(server + href)
+        link = page.get_by_role("link", name="Supplier financial risk: give City of Doncaster Council your accounts")
+        if link.count():
+            link.click()
+            page.wait_for_url(server + "/risk/contracts/**")
+            return page.url
+    raise AssertionError("demo-provider has no contract with City of Doncaster Council")
+
+
+def test_a_supplier_gives_its_accounts_by_keyboard_and_the_council_sees_them(browser, server):
+    supplier = browser.new_context().new_page()
+    sign_in(supplier, server, "demo-provider")
+    url = _suppliers_risk_page(supplier, server)
+    assert "You act for" in supplier.content() and "Assess financial risk" not in supplier.content()
+    assert _violations(supplier) == []
+    summary = supplier.locator("summary", has_text="Give a year of your accounts")
+    summary.focus()
+    if not summary.evaluate("s => s.parentElement.open"):  # open when it has given nothing yet
+        supplier.keyboard.press("Enter")
+    supplier.locator("#id_year").focus()
+    supplier.keyboard.type("2023")
+    supplier.keyboard.press("Tab")
+    supplier.keyboard.type("1,250,000")  # turnover
+    supplier.keyboard.press("Tab")
+    supplier.keyboard.type("(12,500)")  # an operating loss
+    with supplier.expect_navigation():
+        supplier.keyboard.press("Enter")
+    text = supplier.content()
+    assert "Accounts for 2023 saved. City of Doncaster Council holds them" in text
+    assert "The supplier (demo-provider, " in text and "-£12,500" in text
+    assert _violations(supplier) == []
+    supplier.context.close()
+
+    council = browser.new_context().new_page()
+    sign_in(council, server, "demo-viewer")
+    council.goto(url)
+    text = council.content()
+    assert "The supplier (demo-provider, " in text and "£1,250,000" in text and "You act for" not in text
+    assert _violations(council) == []
+    council.context.close()
