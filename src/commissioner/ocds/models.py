@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from commissioner.core.fields import WrittenJSONField
+
 
 class Release(models.Model):
     """A release exactly as published. The register fields of its contract come from compiling them
@@ -11,10 +13,10 @@ class Release(models.Model):
     ocid = models.CharField(max_length=200)  # indexed by the unique constraint (ocid first)
     release_id = models.CharField(max_length=300)
     date = models.DateTimeField(null=True)
-    tags = models.JSONField(default=list)
-    data = models.JSONField()
+    tags = WrittenJSONField(default=list)
+    data = WrittenJSONField()
     digest = models.CharField(max_length=64, help_text="sha256 of the canonical JSON")
-    changes = models.JSONField(default=list, help_text="[path, before, after] against the previous state")
+    changes = WrittenJSONField(default=list, help_text="[path, before, after] against the previous state")
     source = models.CharField(max_length=500, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
 

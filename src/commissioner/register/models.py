@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from commissioner.core.fields import WrittenJSONField
 from commissioner.orgs.models import Organisation
 from commissioner.orgs.tenancy import ScopedQuerySet
 
@@ -63,8 +64,8 @@ class Supplier(models.Model):
     is_vcse = models.BooleanField(null=True)
     companies_house = models.CharField(max_length=12, blank=True, db_index=True)
     charity_number = models.CharField(max_length=12, blank=True)
-    identifiers = models.JSONField(default=list, blank=True)
-    address = models.JSONField(default=dict, blank=True)
+    identifiers = WrittenJSONField(default=list, blank=True)
+    address = WrittenJSONField(default=dict, blank=True)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="suppliers")
     match = models.CharField(max_length=20, choices=Match.choices, default=Match.NEW)
     match_detail = models.CharField(max_length=300, blank=True)
@@ -142,7 +143,7 @@ class Contract(models.Model):
     delivery_model = models.CharField(max_length=20, choices=DeliveryModel.choices, default=DeliveryModel.MARKET)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.OCDS)
     is_private = models.BooleanField(default=False)
-    documents = models.JSONField(default=list, blank=True)
+    documents = WrittenJSONField(default=list, blank=True)
     release_count = models.PositiveIntegerField(default=0)
     search_text = models.TextField(blank=True)
     suppliers = models.ManyToManyField(Supplier, through="ContractSupplier", related_name="contracts")
