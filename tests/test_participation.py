@@ -453,6 +453,22 @@ def test_a_meta_with_wrong_counts_is_refused(users):
     assert not Exercise.objects.exists()
 
 
+@pytest.mark.parametrize("old, new, reason", [
+    ("v2;", "v1;", "duplicate voter_id v1 (first on line 31)"),
+    ("v1;", "v1;9,", "voter v1: unknown project id(s) 9"),
+    ("v1;", "v1;1,2,3,4,", "more than max_length 3"),
+])
+def test_a_pb_file_with_bad_votes_is_refused(users, old, new, reason):
+    text = services.DEMO_FILE.read_text()
+    raw = text.replace(f"\n{old}", f"\n{new}", 1)
+    assert raw != text
+    with pytest.raises(services.ParticipationInputError) as caught:
+        services.import_pb(actor=users["admin"], owner=users["merton"], data=raw.encode(), name="bad.pb")
+    assert any(reason in p["reason"] and p["section"] == "VOTES" and p["line"] for p in caught.value.problems), \
+        caught.value.problems
+    assert not Exercise.objects.exists()
+
+
 def test_import_page_and_tenancy(users):
     raw = services.DEMO_FILE.read_bytes()
     slug = users["merton"].slug
