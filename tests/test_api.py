@@ -434,6 +434,8 @@ ENDPOINTS = [
     "/participation/exercises", "/participation/exercises/{exercise_id}",
     "/participation/exercises/{exercise_id}/results", "/participation/exercises/{exercise_id}/ballots",
     "/participation/exercises/{exercise_id}/receipts/{receipt}", "/participation/councils/{slug}/priorities",
+    "/feedback/stories", "/feedback/stories/{story_id}", "/feedback/stories/{story_id}/reports",
+    "/feedback/stories/{story_id}/replies", "/feedback/moderation", "/feedback/stories/{story_id}/moderation",
     "/benchmarking/measures", "/benchmarking/measures/{code}", "/benchmarking/councils/{slug}",
     "/benchmarking/councils/{slug}/neighbours", "/benchmarking/councils/{slug}/peer-groups",
     "/benchmarking/code-mappings", "/benchmarking/providers/{provider_id}", "/benchmarking/categories/{division}",

@@ -144,14 +144,15 @@ def test_api_reads_published_stories(world):
     assert Client().get(f"/api/v1/feedback/stories?provider={world['provider_obj'].pk}").json()[0]["id"] == \
         world["shown"].pk
     r = Client().get("/api/v1/feedback/stories?contract=nope")
-    assert r.status_code == 404 and r["Content-Type"] == "application/problem+json"
+    assert r.status_code == 422 and r["Content-Type"] == "application/problem+json"
+    assert r.json()["errors"][0]["name"] == "contract"
     r = Client().get("/api/v1/feedback/stories?limit=0")
     assert r.status_code == 422 and r.json()["errors"][0]["name"] == "limit"
     check(world, f"/api/v1/feedback/stories/{world['held'].pk}", expect(404, 200, 200, 200, 404, 404, 404, 200))
     mine = client_for(world, "resident").get(f"/api/v1/feedback/stories/{world['held'].pk}").json()
     assert mine["status"] == "held" and mine["holds"] == [] and mine["report_count"] is None
     check(world, f"/api/v1/feedback/stories?contract={world['private'].ocid}",
-          expect(404, 404, 200, 200, 200, 404, 404, 200))
+          expect(422, 422, 200, 200, 200, 422, 422, 200))
 
 
 def story_payload(key, **kw):

@@ -140,16 +140,19 @@ def _story(request, pk):
 
 @router.get("/feedback/stories", response=list[StoryOut], url_name="feedback_stories")
 def list_stories(request, params: Query[ListParams]):
-    """Published stories, newest first, optionally for one service (contract ocid) or provider."""
+    """Published stories, newest first, optionally for one service (contract ocid) or provider (an unknown or
+    private one is a 422 naming the parameter)."""
     qs = queries.published(request.user)
     if params.contract:
         contract = Contract.objects.visible_to(request.user).filter(ocid=params.contract).first()
         if contract is None:
-            raise Http404(f"No service with ocid '{params.contract[:200]}'.")
+            raise ValidationError([{"loc": ("query", "contract"), "msg": "no service with this ocid",
+                                    "type": "invalid"}])
         qs = qs.filter(contract=contract)
     if params.provider:
         if not Provider.objects.visible_to(request.user).filter(pk=params.provider).exists():
-            raise Http404(f"No provider with id {params.provider}.")
+            raise ValidationError([{"loc": ("query", "provider"), "msg": f"no provider with id {params.provider}",
+                                    "type": "invalid"}])
         qs = qs.filter(provider_id=params.provider)
     return [_out(s, request.user) for s in qs[params.offset:params.offset + params.limit]]
 
