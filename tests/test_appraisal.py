@@ -158,7 +158,7 @@ def test_business_as_usual_prefilled_from_the_register(users, private_contract):
     assert o.costs == [0.0, 1250000.0, 1250000.0, 1250000.0, 1250000.0, 1250000.0]
     assert "In-house reablement service (£1,250,000 a year)" in o.prefilled_from
     page = client_for(users, "viewer").get(_page(a)).content.decode()
-    assert "Costs from Register: In-house reablement service" in page
+    assert "Where the figures came from: Register: In-house reablement service" in page
 
 
 def test_weights_not_summing_to_one_are_normalised_and_the_page_says_so(users):

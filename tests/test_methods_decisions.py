@@ -241,3 +241,25 @@ def test_cost_score_is_the_share_of_comparable_contracts_that_cost_more():
     assert cost_score(20, [18, 22]) is None  # too few comparables to say
     assert cost_score(None, [18, 20, 22]) is None
     assert cost_score(20, [18, None, 22, 25]) == 66.7  # missing unit costs are left out
+
+
+def test_option_warnings_name_short_flows_negative_costs_and_no_benefits():
+    from commissioner.methods.options_appraisal import evaluate, warnings_for
+
+    short = {"costs": [1_000_000, 150_000, 150_000], "benefits": []}
+    assert warnings_for(short, horizon=100) == [
+        "Costs are given for years 0 to 2 only: years 3 to 100 are counted as £0.",
+        "No benefits are given: its net present social value is minus its costs."]
+    savings = {"costs": [0, 0, -5], "benefits": []}
+    assert warnings_for(savings, horizon=2)[1:] == [
+        "Costs are negative in year 2: they are counted as savings. Check that they are not benefits.",
+        "Its costs add up to £0 or less: the benefit-cost ratio is not meaningful."]
+    full = {"costs": [10, 10], "benefits": [0, 15]}
+    assert warnings_for(full, horizon=1) == []
+    # A recommendation resting on such figures says so.
+    opts = [{"name": n, "costs": o["costs"], "benefits": o["benefits"], "ob_shares": {}, "scores": {},
+             "cost_range": (90, 130), "benefit_range": (70, 110)} for n, o in (("Savings", savings), ("Full", full))]
+    result = evaluate(opts, horizon=1, draws=1000)
+    assert result["options"][0]["warnings"] and result["preferred"] == 0
+    assert "Check its figures first: No benefits are given" in result["recommendation"]
+    assert "Costs are negative in year 2" in result["recommendation"]

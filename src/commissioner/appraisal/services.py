@@ -460,7 +460,7 @@ def results(appraisal):
     options = [o.as_calc() for o in appraisal.options.all()]
     return calc.evaluate(options, bound=appraisal.bound, discounting=appraisal.discounting, rate=appraisal.rate,
                          weights=appraisal.weights or calc.DEFAULT_WEIGHTS, draws=appraisal.draws,
-                         seed=appraisal.seed)
+                         seed=appraisal.seed, horizon=appraisal.horizon)
 
 
 # The demo --------------------------------------------------------------------------------------------

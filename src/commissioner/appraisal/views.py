@@ -336,9 +336,10 @@ def table_rows(a, result, table):
     rows = result["options"]
     if table == "options":
         return (["option", "kind", "partners", "optimism_bias", "uplift_percent", "years", "missing_years",
-                 "prefilled_from", "synthetic"],
+                 "prefilled_from", "warnings", "synthetic"],
                 [[r["name"], r["kind"], r["partners"], json.dumps(r["ob_shares"]), r["uplift"], r["years"],
-                  " ".join(map(str, r["missing_years"])), r["prefilled_from"], syn] for r in rows])
+                  " ".join(map(str, r["missing_years"])), r["prefilled_from"], " ".join(r["warnings"]), syn]
+                 for r in rows])
     if table == "flows":
         out = []
         for r in rows:

@@ -57,10 +57,42 @@ def _money(x):
     return f"-£{abs(x):,.0f}" if x < 0 else f"£{x:,.0f}"
 
 
-def evaluate(options, *, bound="upper", discounting="standard", rate=None, weights=None, draws=10_000, seed=2026):
+def _years(years):
+    """'2', '2 and 3' or '3 to 100'."""
+    years = sorted(years)
+    if len(years) == 1:
+        return str(years[0])
+    if years == list(range(years[0], years[-1] + 1)) and len(years) > 2:
+        return f"{years[0]} to {years[-1]}"
+    return ", ".join(map(str, years[:-1])) + f" and {years[-1]}"
+
+
+def warnings_for(option, horizon=None):
+    """What a reader should check about an option's figures, in plain words: years after the last one given
+    (counted as £0), no benefits at all, negative costs (savings) and costs that add up to £0 or less."""
+    out = []
+    costs, benefits = option["costs"], option["benefits"]
+    for name, flows in (("costs", costs), ("benefits", benefits)):
+        if horizon is not None and flows and len(flows) < horizon + 1:
+            out.append(f"{name.capitalize()} are given for years 0 to {len(flows) - 1} only: years "
+                       f"{_years(range(len(flows), horizon + 1))} are counted as £0.")
+    if not any(v for v in benefits if v is not None):
+        out.append("No benefits are given: its net present social value is minus its costs.")
+    negative = [i for i, v in enumerate(costs) if v is not None and v < 0]
+    if negative:
+        out.append(f"Costs are negative in year {_years(negative)}: they are counted as savings. Check that they "
+                   "are not benefits.")
+    if sum(v for v in costs if v is not None) <= 0:
+        out.append("Its costs add up to £0 or less: the benefit-cost ratio is not meaningful.")
+    return out
+
+
+def evaluate(options, *, bound="upper", discounting="standard", rate=None, weights=None, draws=10_000, seed=2026,
+             horizon=None):
     """Every result of the appraisal. ``options``: a list of dicts with ``name``, ``costs`` and ``benefits``
     (yearly, year 0 first, None for a missing year), ``ob_shares`` ({project type: cost share}), ``scores``
-    ({criterion: 0-100 or None}), ``cost_range`` and ``benefit_range`` ((low %, high %) of the likely value)."""
+    ({criterion: 0-100 or None}), ``cost_range`` and ``benefit_range`` ((low %, high %) of the likely value).
+    With ``horizon`` (years after year 0), each option's ``warnings`` also name the years it leaves out."""
     schedule = schedule_for(discounting, rate)
     w = m.normalise_weights(weights or DEFAULT_WEIGHTS)
     rows = []
@@ -68,7 +100,7 @@ def evaluate(options, *, bound="upper", discounting="standard", rate=None, weigh
         missing = [i for i, v in enumerate(o["costs"]) if v is None] + \
                   [i for i, v in enumerate(o["benefits"]) if v is None]
         uplift = _uplift(o.get("ob_shares") or {}, bound)
-        row = {**o, "uplift": uplift, "missing_years": sorted(set(missing))}
+        row = {**o, "uplift": uplift, "missing_years": sorted(set(missing)), "warnings": warnings_for(o, horizon)}
         raw = m.appraise(o["benefits"], o["costs"], schedule)
         res = m.appraise(o["benefits"], m.uplifted(o["costs"], uplift), schedule)
         row.update(pv_benefits=res.pv_benefits, pv_costs=res.pv_costs, pv_costs_before_ob=raw.pv_costs,
@@ -162,6 +194,8 @@ def _recommend(rows, best, second, mcda_best, switching):
             f"with {bcr}; it was best in {p['probability_best']:.0%} of the Monte Carlo draws.")
     if p["npsv"] < 0:
         text += " Every option costs more than it returns in money terms: this is the least costly."
+    if p["warnings"]:
+        text += " Check its figures first: " + " ".join(p["warnings"])
     if second is None:
         text += " It is the only option: add business as usual and the alternatives to compare them."
         return text, []
