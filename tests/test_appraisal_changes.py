@@ -284,3 +284,45 @@ def test_tenancy_matrix_for_the_new_pages_and_endpoints(users, role):
     a.refresh_from_db()
     assert a.seed == (5 if API_WRITE[role] == 200 else 2026)
     assert Appraisal.objects.filter(pk=a.pk).exists()
+
+
+# Residents' priorities (participation) shown with the appraisal ------------------------------------------
+
+def test_residents_priorities_are_shown_with_the_appraisal_and_in_the_report(users):
+    from commissioner.appraisal import pdf, views
+    from commissioner.orgs.models import Organisation
+    from commissioner.participation import queries as pq
+    from commissioner.participation import services as ps
+
+    ps.demo(la_code="DNC")
+    doncaster = Organisation.objects.get(la_code="DNC")
+    expected = pq.priorities_for(doncaster, "Adult social care")
+    assert expected is not None and expected["ballots"] == 120 and expected["synthetic"]
+    admin = create_user(username="dnc-admin", password="x" * 20, organisation=doncaster, role="admin")
+    a = services.create_appraisal(actor=admin, owner=doncaster, title="Home care", service="Home care")
+    assert queries.priorities(a) is None
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/appraisals/{a.pk}/").content.decode()
+    assert "No priority-setting exercise of the council has a result for Home care" in page
+    form = client.get(f"/appraisals/{a.pk}/settings/").content.decode()
+    assert '<option value="Adult social care">Adult social care</option>' in form
+    r = client.post(f"/appraisals/{a.pk}/settings/", {**_settings(a), "priorities_area": "Adult social care"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    a.refresh_from_db()
+    page = client.get(f"/appraisals/{a.pk}/").content.decode()
+    top = expected["rows"][0]
+    assert 'id="priorities-table"' in page and "120 residents set priorities for Adult social care" in page
+    assert f'<th scope="row" class="govuk-table__header">{top["title"]}</th>' in page
+    assert "These ballots are synthetic" in page
+    body = client.get(f"{API}/appraisals/{a.pk}").json()
+    assert body["priorities_area"] == "Adult social care"
+    assert [r["title"] for r in body["residents_priorities"]["rows"]] == [r["title"] for r in expected["rows"]]
+    html = views.context_for(a, services.results(a))["priorities"]
+    assert html["rows"][0]["title"] == top["title"]
+    assert pdf.render_pdf(a, views.context_for(a, services.results(a))).startswith(b"%PDF")
+    # An area that is not one of the council's exercises is refused by the form.
+    r = client.post(f"/appraisals/{a.pk}/settings/", {**_settings(a), "priorities_area": "Made up"})
+    assert r.status_code == 400

@@ -34,9 +34,11 @@ from commissioner.appraisal.api import router as appraisal_router
 from commissioner.benchmarking.api import router as benchmarking_router
 from commissioner.benchmarking.api_local import router as benchmarking_local_router
 from commissioner.benchmarking.api_providers import router as benchmarking_providers_router
+from commissioner.feedback.api import router as feedback_router
 from commissioner.market.api import router as market_router
 from commissioner.ocds.api import router as ocds_router
 from commissioner.orgs.api import router as orgs_router
+from commissioner.participation.api import router as participation_router
 from commissioner.performance.api import router as performance_router
 from commissioner.register.api import router as register_router
 from commissioner.register.queries import FilterError
@@ -333,3 +335,5 @@ api.add_router("", risk_router, tags=["risk"])
 api.add_router("", market_router, tags=["market"])
 api.add_router("", appraisal_router, tags=["appraisal"])
 api.add_router("", socialvalue_router, tags=["socialvalue"])
+api.add_router("", feedback_router, tags=["feedback"])
+api.add_router("", participation_router, tags=["participation"])

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "commissioner.appraisal",
     "commissioner.socialvalue",
     "commissioner.market",
+    "commissioner.participation",
+    "commissioner.feedback",
 ]
 
 MIDDLEWARE = [
@@ -201,3 +203,18 @@ FORWARD_PLAN_LEAD_TIMES = ((0, 6), (100_000, 9), (1_000_000, 12), (5_000_000, 18
 # the council's spend in a category with one supplier that counts as dependence.
 VALUE_TEST_SETTINGS = {"misses": 2, "decision_months": 6, "min_comparables": 3, "stale_years": 3,
                        "dependency_share": 0.5}
+
+# Residents' feedback (docs/feedback.md). Posting limits per account and per client address: (stories, seconds).
+# From FEEDBACK_WAVE_HOLD posts from one address in the address window on, stories are held as a spam wave;
+# at the address limit they are refused.
+FEEDBACK_LIMIT_ACCOUNT = (5, 24 * 3600)
+FEEDBACK_LIMIT_ADDRESS = (10, 3600)
+FEEDBACK_WAVE_HOLD = 3
+FEEDBACK_REPORTS_TO_HIDE = 3
+FEEDBACK_CONFIRM_DAYS = 7  # the emailed confirmation link works this long
+# Retention (days): residents' accounts not used for this long are anonymised (their stories kept, anonymous);
+# unconfirmed accounts are deleted; posting attempts and reporters' addresses are deleted or cleared; the text of
+# stories that were not published is cleared.
+FEEDBACK_RETENTION_DAYS = {"inactive_account": 730, "unconfirmed_account": 30, "post_attempts": 30,
+                           "report_addresses": 90, "rejected_text": 180}
+FEEDBACK_MODEL_PATH = os.environ.get("FEEDBACK_MODEL_PATH", "") or str(VAR_DIR / "models" / "feedback-model.joblib")

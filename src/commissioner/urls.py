@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("commissioner.appraisal.urls")),
     path("", include("commissioner.market.urls")),
     path("", include("commissioner.socialvalue.urls")),
+    path("", include("commissioner.participation.urls")),
+    path("", include("commissioner.feedback.urls")),
     path("", include("commissioner.register.urls")),
     path("", include("commissioner.register.provider_urls")),
     path("", include("commissioner.orgs.urls")),

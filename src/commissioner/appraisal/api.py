@@ -68,6 +68,9 @@ class AppraisalOut(Schema):
     rate: float | None = None
     draws: int
     seed: int
+    priorities_area: str
+    residents_priorities: dict | None = Field(None, description="The latest result of the council's priority-setting "
+                                                                "exercise for the service (participation)")
     weights_given: dict[str, float]
     weights_used: dict[str, float]
     weights_note: str
@@ -137,6 +140,8 @@ class SettingsIn(Schema):
     seed: Any = Field(None, description="Monte Carlo seed, a whole number from 0.")
     contracts: list[str] | None = Field(None, description="OCIDs of the linked contracts (replaces them).",
                                         max_length=50)
+    priorities_area: str | None = Field(None, max_length=200, description="Service area of the residents' "
+                                                                          "priorities shown with the appraisal.")
 
 
 class OptionChangeIn(FlowsIn):
@@ -185,6 +190,14 @@ def _appraisal(request, appraisal_id):
     return a
 
 
+def _priorities_out(p):
+    if p is None:
+        return None
+    return {"exercise": p["exercise"].pk, "title": p["title"], "service_area": p["service_area"],
+            "published": p["published"], "synthetic": p["synthetic"], "method": p["method"], "ballots": p["ballots"],
+            "rows": p["rows"]}
+
+
 def _out(a):
     result = services.results(a)
     options = []
@@ -199,6 +212,7 @@ def _out(a):
     best = result["preferred"]
     return {"id": a.pk, "title": a.title, "service": a.service, "owner": a.owner.slug, "horizon": a.horizon,
             "bound": a.bound, "discounting": a.discounting, "rate": a.rate, "draws": a.draws, "seed": a.seed,
+            "priorities_area": a.priorities_area, "residents_priorities": _priorities_out(queries.priorities(a)),
             "weights_given": a.weights or calc.DEFAULT_WEIGHTS, "weights_used": result["weights"],
             "weights_note": result["weights_note"], "contracts": [c.ocid for c in a.contracts.all()],
             "synthetic": a.synthetic, "updated_at": a.updated_at, "options": options,

@@ -51,11 +51,20 @@ class SettingsForm(NewAppraisalForm):
         attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}),
         help_text="Any whole number from 0: the same seed gives the same answer every time")
 
-    field_order = ["title", "service", "description", "horizon", "bound", "discounting", "rate", "contracts",
-                   "draws", "seed"]
+    priorities_area = forms.ChoiceField(
+        label="Residents' priorities to show", required=False, widget=forms.Select(attrs={"class": "govuk-select"}),
+        help_text="A priority-setting exercise of the council, by its service area: its result is shown with the "
+                  "appraisal and in the report for members")
 
-    def __init__(self, *args, **kwargs):
+    field_order = ["title", "service", "description", "horizon", "bound", "discounting", "rate", "contracts",
+                   "priorities_area", "draws", "seed"]
+
+    def __init__(self, *args, areas=(), **kwargs):
         super().__init__(*args, **kwargs)
+        current = (self.initial or {}).get("priorities_area") or ""
+        choices = [("", "The exercise for the appraisal's service, if there is one")]
+        choices += [(a, a) for a in sorted(set(areas) | ({current} if current else set()))]
+        self.fields["priorities_area"].choices = choices
         self.fields["contracts"].label = "Contracts in the register (OCIDs, one a line)"
         self.fields["contracts"].help_text = "Remove a line to unlink a contract"
 

@@ -45,6 +45,10 @@ class Appraisal(models.Model):
     weights = models.JSONField(default=dict, blank=True, help_text="MCDA weights as the council set them")
     draws = models.PositiveIntegerField(default=10_000)
     seed = models.PositiveIntegerField(default=2026)
+    priorities_area = models.CharField(
+        max_length=200, blank=True,
+        help_text="the service area of the residents' priority-setting exercise shown with the appraisal "
+                  "(blank: the one whose service area is the appraisal's service)")
     contracts = models.ManyToManyField(Contract, blank=True, related_name="appraisals")
     synthetic = models.BooleanField(default=False, help_text="made up by the demo, not real")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

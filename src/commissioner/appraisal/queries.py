@@ -70,3 +70,20 @@ def evidence(appraisal, user):
         notes.append(f"cost {cost:g}: unit cost against comparable contracts (cheaper is better)")
     return {"contracts": rows, "counts": counts, "quality": quality, "cost": cost, "notes": notes,
             "synthetic": synthetic}
+
+
+def priority_areas(appraisal):
+    """The service areas of the council's residents' priority-setting exercises with a result."""
+    from commissioner.participation.models import Exercise
+
+    return sorted(set(Exercise.objects.filter(owner=appraisal.owner, kind=Exercise.Kind.PRIORITIES,
+                                              status__in=(Exercise.Status.CLOSED, Exercise.Status.PUBLISHED))
+                      .exclude(service_area="").values_list("service_area", flat=True)))
+
+
+def priorities(appraisal):
+    """What the council's residents said matters for the service (participation: the latest priority-setting
+    result for the appraisal's chosen service area, else for its service), or None."""
+    from commissioner.participation.queries import priorities_for
+
+    return priorities_for(appraisal.owner, appraisal.priorities_area or appraisal.service)

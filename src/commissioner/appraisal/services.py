@@ -22,7 +22,7 @@ MAX_OPTIONS = 12
 MAX_MONEY = 1e13  # £10 trillion a year: larger is a typing slip
 MAX_RATE = 0.2
 APPRAISAL_FIELDS = ("title", "service", "description", "horizon", "bound", "discounting", "rate", "weights",
-                    "draws", "seed", "owner", "is_private", "synthetic")
+                    "draws", "seed", "priorities_area", "owner", "is_private", "synthetic")
 OPTION_FIELDS = ("name", "kind", "partners", "costs", "benefits", "ob_shares", "scores", "cost_low", "cost_high",
                  "benefit_low", "benefit_high", "prefilled_from")
 
@@ -370,10 +370,12 @@ def _linked(actor, contracts):
 
 
 def update_appraisal(*, actor, appraisal, title=None, service=None, description=None, horizon=None, bound=None,
-                     discounting=None, rate=None, draws=None, seed=None, contracts=None) -> Appraisal:
+                     discounting=None, rate=None, draws=None, seed=None, contracts=None,
+                     priorities_area=None) -> Appraisal:
     """Change an appraisal's settings (None keeps what is there): title, service, description, horizon,
     optimism bias bound, discounting and single rate (in %), Monte Carlo draws and seed, and the linked contracts
-    (OCIDs; an empty list unlinks them all). A shorter horizon is refused while an option has more years."""
+    (OCIDs; an empty list unlinks them all) and the service area of the residents' priorities shown with it. A
+    shorter horizon is refused while an option has more years."""
     refuse_unless_editor(actor, appraisal.owner, "change the appraisal", appraisal)
     with transaction.atomic():
         row = Appraisal.objects.select_for_update().get(pk=appraisal.pk)
@@ -406,6 +408,8 @@ def update_appraisal(*, actor, appraisal, title=None, service=None, description=
             row.draws = _whole(draws, "draws", MIN_DRAWS, MAX_DRAWS)
         if seed is not None:
             row.seed = _whole(seed, "seed", 0, MAX_SEED)
+        if priorities_area is not None:
+            row.priorities_area = clean_text(priorities_area, "priorities_area", 200)
         row.save()
         if contracts is not None:
             row.contracts.set(_linked(actor, contracts))
@@ -484,7 +488,7 @@ def demo(*, la_code="DNC"):
             title=f"{service[:100]}: options for recommissioning (synthetic)", service=service,
             description="A synthetic example made up by the demo: the figures are not real.", horizon=10,
             weights={"cost": 0.3, "quality": 0.3, "social_value": 0.2, "risk": 0.1, "local_value": 0.2},
-            owner=org, is_private=True, synthetic=True)
+            priorities_area="Adult social care", owner=org, is_private=True, synthetic=True)
         base = 1_000_000.0
         bau_costs, note = [], ""
         if contract is not None:

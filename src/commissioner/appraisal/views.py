@@ -125,7 +125,7 @@ def context_for(a, result):
     return {"appraisal": a, "result": result, "rows": rows, "preferred": rows[best] if best is not None else None,
             "npsv_chart": npsv_chart, "prob_chart": prob_chart, "weights": weights, "criteria": calc.CRITERIA,
             "discounting_label": a.get_discounting_display() + (f": {a.rate:.2%}" if a.rate is not None else ""),
-            "contracts": list(a.contracts.all()), "synthetic": a.synthetic}
+            "contracts": list(a.contracts.all()), "synthetic": a.synthetic, "priorities": queries.priorities(a)}
 
 
 @login_required
@@ -251,7 +251,8 @@ def edit_settings(request, pk):
     services.refuse_unless_editor(request.user, a.owner, "change the appraisal", a)
     status = 200
     if request.method == "POST":
-        form = forms.SettingsForm(request.POST)
+        form = forms.SettingsForm(request.POST, areas=queries.priority_areas(a),
+                                  initial={"priorities_area": a.priorities_area})
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -259,6 +260,7 @@ def edit_settings(request, pk):
                     actor=request.user, appraisal=a, title=d["title"], service=d["service"],
                     description=d["description"], horizon=d["horizon"], bound=d["bound"],
                     discounting=d["discounting"], rate=d["rate"], draws=d["draws"], seed=d["seed"],
+                    priorities_area=d["priorities_area"],
                     contracts=[c.strip() for c in d["contracts"].splitlines() if c.strip()])
             except services.AppraisalInputError as e:
                 form.add_service_error(e)
@@ -272,7 +274,7 @@ def edit_settings(request, pk):
             "bound": a.bound, "discounting": a.discounting,
             "rate": "" if a.rate is None else f"{a.rate * 100:g}",
             "contracts": "\n".join(c.ocid for c in a.contracts.all().order_by("ocid")),
-            "draws": a.draws, "seed": a.seed})
+            "draws": a.draws, "seed": a.seed, "priorities_area": a.priorities_area}, areas=queries.priority_areas(a))
     return render(request, "appraisal/settings.html", {
         "appraisal": a, "form": form, "synthetic": a.synthetic,
         "breadcrumbs": [HOME, LIST, (a.title[:60], reverse("appraisal-detail", args=[a.pk]))]}, status=status)
