@@ -118,6 +118,8 @@ SORT_CHOICES = [
     ("-value", "Highest value"), ("value", "Lowest value"), ("end", "Ending soonest"), ("-end", "Ending latest"),
     ("start", "Starting soonest"), ("-start", "Starting latest"), ("title", "Title A to Z"),
     ("-title", "Title Z to A"), ("buyer", "Buyer A to Z"), ("-buyer", "Buyer Z to A"),
+    ("-stories", "Most residents' stories"), ("-rating", "Highest residents' rating"),
+    ("rating", "Lowest residents' rating"),
 ]
 METHOD_CHOICES = [("open", "Open"), ("selective", "Selective"), ("limited", "Limited"), ("direct", "Direct award")]
 
@@ -156,10 +158,12 @@ class ContractFilterForm(GovukFormMixin, forms.Form):
         attrs={"type": "date", "class": "govuk-input--width-10"}))
     end_to = forms.CharField(label="Ends on or before", required=False, widget=forms.DateInput(
         attrs={"type": "date", "class": "govuk-input--width-10"}))
+    feedback = forms.CharField(label="Residents' feedback", required=False, widget=forms.Select(
+        choices=_any("All contracts") + list(queries.FEEDBACK_FILTERS.items())))
     sort = forms.CharField(label="Sort by", required=False, widget=forms.Select(choices=SORT_CHOICES))
 
     ADVANCED = ("buyer", "category", "supplier_type", "status", "method", "value_min", "value_max",
-                "start_from", "start_to", "end_from", "end_to")
+                "start_from", "start_to", "end_from", "end_to", "feedback")
 
     def __init__(self, data, *, user):
         super().__init__(data)

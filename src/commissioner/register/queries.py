@@ -25,7 +25,12 @@ CONTRACT_SORTS = {
     "published": "published", "-published": "-published", "value": "value", "-value": "-value",
     "title": "title", "-title": "-title", "end": "end_date", "-end": "-end_date",
     "start": "start_date", "-start": "-start_date", "buyer": "buyer_name", "-buyer": "-buyer_name",
+    "stories": "feedback_stories", "-stories": "-feedback_stories", "rating": "feedback_rating",
+    "-rating": "-feedback_rating",
 }
+# Residents' feedback filter: published stories on the contract (feedback app).
+FEEDBACK_FILTERS = {"any": "With residents' stories", "unanswered": "With stories not yet answered",
+                    "none": "Without residents' stories"}
 PROVIDER_SORTS = {
     "name": "name", "-name": "-name", "value": "total_value", "-value": "-total_value",
     "contracts": "contract_count", "-contracts": "-contract_count",
@@ -95,7 +100,12 @@ class ContractFilters:
     end_from: date | None = None
     end_to: date | None = None
     provider: int | None = None
+    feedback: str = ""         # FEEDBACK_FILTERS
     sort: str = "-published"
+
+    @property
+    def uses_feedback(self):
+        return bool(self.feedback) or self.sort.lstrip("-") in ("stories", "rating")
 
     @classmethod
     def from_params(cls, params):
@@ -114,6 +124,7 @@ class ContractFilters:
             start_to=_date("start_to", get("start_to")),
             end_from=_date("end_from", get("end_from")),
             end_to=_date("end_to", get("end_to")),
+            feedback=_choice("feedback", get("feedback"), set(FEEDBACK_FILTERS)) or "",
             sort=_choice("sort", get("sort"), set(CONTRACT_SORTS)) or "-published",
         )
         if f.category and not f.category.isdigit():
@@ -162,12 +173,37 @@ def contracts(user, filters: ContractFilters | None = None):
         qs = qs.filter(contract_suppliers__supplier__provider_id=f.provider)
     if f.supplier_type or f.provider:
         qs = qs.distinct()
+    if f.uses_feedback:
+        qs = with_feedback(qs, f.feedback)
     order = CONTRACT_SORTS[f.sort]
     nulls = order.lstrip("-")
     from django.db.models import F
 
     expr = F(nulls).desc(nulls_last=True) if order.startswith("-") else F(nulls).asc(nulls_last=True)
     return qs.order_by(expr, "ocid")
+
+
+def with_feedback(qs, which=""):
+    """Contracts annotated with their residents' published stories (``feedback_stories``, ``feedback_rating``: the
+    mean overall rating, 1-5) and, with ``which``, only those with stories, with unanswered stories or without."""
+    from django.db.models import Avg, Count, Exists, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from commissioner.feedback.models import Story
+
+    published = Story.objects.filter(contract=OuterRef("pk"), status=Story.Status.PUBLISHED).order_by()
+    per_contract = published.values("contract")
+    qs = qs.annotate(
+        feedback_stories=Coalesce(Subquery(per_contract.annotate(n=Count("id")).values("n")[:1],
+                                           output_field=IntegerField()), 0),
+        feedback_rating=Subquery(per_contract.annotate(r=Avg("overall")).values("r")[:1]))
+    if which == "any":
+        qs = qs.filter(Exists(published))
+    elif which == "none":
+        qs = qs.exclude(Exists(published))
+    elif which == "unanswered":
+        qs = qs.filter(Exists(published.filter(replies__isnull=True)))
+    return qs
 
 
 def with_suppliers(qs):

@@ -18,7 +18,7 @@ from commissioner.orgs.models import Organisation
 from commissioner.register import queries
 from commissioner.register.cpv import division_name
 from commissioner.register.models import Status, SupplierType
-from commissioner.register.queries import CONTRACT_SORTS, ORG_SORTS, PROVIDER_SORTS
+from commissioner.register.queries import CONTRACT_SORTS, FEEDBACK_FILTERS, ORG_SORTS, PROVIDER_SORTS
 
 # Largest id the databases store (signed 64-bit): anything larger is refused before the query.
 MAX_ID = 2**63 - 1
@@ -97,7 +97,10 @@ class ContractQuery(QueryParams):
     end_from: Text = _text("Ending on or after this date.", fmt="date")
     end_to: Text = _text("Ending on or before this date.", fmt="date")
     provider: int = Field(None, ge=1, le=MAX_ID, description="Provider id (see /providers).")
-    sort: Text = _text("Order of results; '-' for descending. Default -published.", enum=CONTRACT_SORTS)
+    feedback: Text = _text("Residents' feedback: contracts with published stories (any), with stories not yet "
+                           "answered (unanswered) or without stories (none).", enum=list(FEEDBACK_FILTERS))
+    sort: Text = _text("Order of results; '-' for descending. Default -published. stories: number of residents' "
+                       "published stories; rating: their mean overall rating.", enum=CONTRACT_SORTS)
 
 
 class ProviderQuery(QueryParams):

@@ -62,6 +62,7 @@ def contract_list(request):
         csv_query=_query(request),
         filtered=any(request.GET.get(name) for name in ("q", *ContractFilterForm.ADVANCED)),
         can_add=can_add_contracts(request.user),
+        show_feedback=form.filters.uses_feedback,
     )
     return render(request, "register/contract_list.html", context)
 
