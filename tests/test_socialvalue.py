@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from commissioner.orgs.models import AuditEvent
+from commissioner.register.models import Contract
 from commissioner.register.services import create_local_contract
 from commissioner.socialvalue import services
 from commissioner.socialvalue.models import Commitment, Delivery, Proxy, SroiModel, SroiOutcome
@@ -58,10 +59,10 @@ def test_worked_example_through_the_pages(sv):
     outcome = model.outcomes.get()
     assert (outcome.deadweight, outcome.drop_off, outcome.years) == (Decimal(20), Decimal(10), 3)
     text = client_for(sv, "viewer").get(_model_page(model)).content.decode()
-    assert "£136,993.51" in text
-    assert "1.37:1" in text and "0.3699" in text
+    assert "£136,994" in text and "£136,993.51" not in text  # to the pound here; in full in the downloads
+    assert "1.37:1" in text and "0.37 " in text and "0.3699" not in text
     assert "22.22 months" in text
-    assert "£54,000.00" in text and "£48,600.00" in text and "£43,740.00" in text
+    assert "£54,000<" in text and "£48,600<" in text and "£43,740<" in text
     assert "41.6%" in text  # the switching value of deadweight
     assert "Add an outcome" not in text  # a viewer reads only
     rows = _csv(client.get(_model_page(model), {"table": "results", "format": "csv"}))
@@ -402,7 +403,7 @@ def test_demo_is_synthetic_labelled_and_idempotent(users):
     assert jobs.synthetic and jobs.deliveries.get().counted == Decimal("12.5")
     su = client_for(users, "superuser")
     text = su.get(_model_page(model)).content.decode()
-    assert "synthetic" in text and "£136,993.51" in text
+    assert "synthetic" in text and "£136,994" in text
     rows = _csv(su.get(_contract_url(contract), {"table": "commitments", "format": "csv"}))
     assert rows[0][-1] == "synthetic" and all(r[-1] == "True" for r in rows[1:])
     assert "synthetic" in su.get(f"/social-value/councils/{org.slug}/").content.decode()
@@ -417,7 +418,7 @@ def test_limits_large_figures_and_an_absurd_proxy_id(sv):
     with pytest.raises(services.SvInputError, match="Choose a proxy from the council's library"):
         services.add_outcome(actor=admin, model=model, data={**WORKED, "indicator": "C", "proxy": "9" * 30})
     text = client_for(sv, "viewer").get(_model_page(model)).content.decode()
-    assert "£0.00" in text  # 100% deadweight: an impact of 0, which is a real value, shown as such
+    assert "£0<" in text  # 100% deadweight: an impact of 0, which is a real value, shown as such
     c = services.add_commitment(actor=admin, contract=sv["contract"], data={"measure": "Spend", "unit": "£",
                                                                           "promised": "999,999,999,999"})
     d = services.record_delivery(actor=admin, commitment=c, data={"period": "2025", "amount": "999999999999.50",
@@ -437,3 +438,44 @@ def test_api_bad_input_is_a_problem_document_for_a_signed_in_user(sv, path, stat
     assert response.status_code == status
     assert response["Content-Type"] == "application/problem+json"
     assert json.loads(response.content)["status"] == status
+
+
+def test_demo_goes_on_a_contract_that_fits_an_employment_model_and_moves_an_old_demo_once(users):
+    from commissioner.orgs.models import AuditEvent, Organisation
+
+    org = Organisation.objects.get(la_code="DNC")
+    contract = services.demo(la_code="DNC")
+    # the sample's Doncaster contracts: CCTV, surface dressing, Webex, legal, consultancy, and skills training
+    assert contract.title == "ICT Skill Training Licence"
+    assert services.demo_contract(org) == contract
+    model = SroiModel.objects.get(owner=org, synthetic=True)
+    assert model.contract == contract and model.name.startswith("Synthetic")
+    # a demo database made before: the model and commitments on "CCTV camera relocation"
+    cctv = Contract.objects.get(owner=org, title="CCTV camera relocation")
+    SroiModel.objects.filter(pk=model.pk).update(contract=cctv)
+    Commitment.objects.filter(owner=org, synthetic=True).update(contract=cctv)
+    assert services.demo(la_code="DNC") == contract
+    model.refresh_from_db()
+    assert model.contract == contract
+    assert set(Commitment.objects.filter(owner=org, synthetic=True).values_list("contract__title", flat=True)) == {
+        "ICT Skill Training Licence"}
+    moved = AuditEvent.objects.filter(organisation=org, action="updated").count()
+    assert moved == 3  # the model and its two commitments
+    services.demo(la_code="DNC")  # idempotent
+    assert AuditEvent.objects.filter(organisation=org, action="updated").count() == moved
+    assert SroiModel.objects.filter(owner=org).count() == 1 and Commitment.objects.filter(owner=org).count() == 2
+
+
+def test_demo_contract_falls_back_to_cpv_then_the_first(users):
+    merton = users["merton"]
+    # Merton's sample contracts: parking (CPV 63), a consultation hub (48), demolition (45): none fits, so the first
+    sample = Contract.objects.filter(owner=merton, source="ocds")
+    assert services.demo_contract(merton) == sample.order_by("ocid").first()
+    care = create_local_contract(owner=merton, actor=users["admin"], title="Home care framework", description="",
+                                 delivery_model="outsourced", provider_name="Care Ltd", supplier_type="company",
+                                 value=1000, is_private=True, cpv="85000000")
+    assert services.demo_contract(merton) == care  # CPV 85, health and social work
+    jobs = create_local_contract(owner=merton, actor=users["admin"], title="Employment support for care leavers",
+                                 description="", delivery_model="outsourced", provider_name="Jobs Ltd",
+                                 supplier_type="company", value=1000, is_private=True)
+    assert services.demo_contract(merton) == jobs  # its title says employment

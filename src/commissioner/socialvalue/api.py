@@ -185,16 +185,17 @@ PERCENT_FIELDS = {"deadweight": "deadweight_percent", "displacement": "displacem
 API_NAMES = {**PERCENT_FIELDS, "proxy": "proxy_id", "contract": "contract_ocid"}
 
 
-def _invalid(field, message):
-    return ValidationError([{"loc": ("body", API_NAMES.get(field, field)), "msg": message, "type": "invalid"}])
+def _invalid(field, message, errors=None):
+    return ValidationError([{"loc": ("body", API_NAMES.get(f, f)), "msg": m, "type": "invalid"}
+                            for f, m in (errors or [(field, message)])])
 
 
 def _write(call):
-    """Run a service call; its SvInputError becomes a 422 naming the field (as the API names it)."""
+    """Run a service call; its SvInputError becomes a 422 naming every bad field (as the API names them)."""
     try:
         return call()
     except services.SvInputError as e:
-        raise _invalid(e.field, e.message) from None
+        raise _invalid(e.field, e.message, e.errors) from None
 
 
 def _one(lookup, request, pk, what):
@@ -220,7 +221,7 @@ def _model_data(model_owner, data):
     if out.get("service", "") is None:
         out["service"] = ""
     if "contract_ocid" in data:
-        out["contract"] = services.contract_of(model_owner, data["contract_ocid"])
+        out["contract"] = str(data["contract_ocid"] or "")  # an OCID: checked with the other fields
     return out
 
 
@@ -235,7 +236,7 @@ def create_model(request, slug: Path[str], payload: ModelIn):
     def create():
         return services.create_model(actor=request.user, owner=owner, name=data.get("name"),
                                      inputs=data.get("inputs"), service=data.get("service") or "",
-                                     contract=services.contract_of(owner, data.get("contract_ocid")))
+                                     contract=str(data.get("contract_ocid") or ""))
 
     return Status(201, _model_detail(_write(create)))
 

@@ -4,6 +4,7 @@ numbers, duplicates) and its ``SvInputError`` is shown on the field it names."""
 from django import forms
 
 from commissioner.register.forms import GovukFormMixin
+from commissioner.socialvalue.services import SvInputError
 
 NUM = {"inputmode": "decimal", "class": "govuk-input--width-10"}
 PCT = {"inputmode": "decimal", "class": "govuk-input--width-4"}
@@ -15,8 +16,38 @@ def _text(label, max_length=300, required=True, attrs=None, help_text=""):
 
 
 class SvForm(GovukFormMixin, forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # blanks are for services to name ("Enter the ..."), with the rest
+            if type(field) is forms.CharField:
+                field.required = False
+
     def add_service_error(self, error):
-        self.add_error(error.field if error.field in self.fields else None, error.message)
+        """Every problem the service found, each on its field (a field the form already refused keeps its own)."""
+        for field, message in error.errors:
+            name = field if field in self.fields else None
+            if name is not None and name in self.errors:
+                continue
+            if message not in self.errors.get(name or "__all__", []):
+                self.add_error(name, message)
+
+    def submit(self, save, check):
+        """``save(cleaned_data)`` when the form accepts the input: (True, its result); otherwise (False, None). When the
+        form refuses a field, ``check`` (the service's checks, which save nothing) still runs on the rest, so every
+        problem is shown at once."""
+        if self.is_valid():
+            try:
+                return True, save(self.cleaned_data)
+            except SvInputError as e:
+                self.add_service_error(e)
+                return False, None
+        data = {name: self.data.get(name, "") for name in self.fields}
+        data.update(self.cleaned_data)
+        try:
+            check(data)
+        except SvInputError as e:
+            self.add_service_error(e)
+        return False, None
 
 
 class ModelForm(SvForm):

@@ -32,6 +32,23 @@ def proxies(user, owner):
     return list(Proxy.objects.visible_to(user).filter(owner=owner).order_by("name", "id"))
 
 
+def councils_for(user):
+    """Where the user's social value work is: the organisations they belong to, then any other whose SROI models
+    or commitments they may see (published ones; every one, for a site administrator), each with the number of
+    models and commitments the user may see, and whether they may edit."""
+    from django.db.models import Count
+
+    from commissioner.orgs import tenancy
+
+    own = set(tenancy.member_org_ids(user))
+    models_ = dict(SroiModel.objects.visible_to(user).values_list("owner_id").annotate(n=Count("id")))
+    commitments = dict(Commitment.objects.visible_to(user).values_list("owner_id").annotate(n=Count("id")))
+    orgs = Organisation.objects.filter(pk__in=own | set(models_) | set(commitments)).order_by("name")
+    rows = [{"org": o, "own": o.pk in own, "models": models_.get(o.pk, 0), "commitments": commitments.get(o.pk, 0),
+             "can_edit": tenancy.can_edit(user, o.pk)} for o in orgs]
+    return sorted(rows, key=lambda r: (not r["own"], r["org"].name))
+
+
 def models_of(user, owner=None):
     qs = SroiModel.objects.visible_to(user).select_related("owner", "contract")
     if owner is not None:

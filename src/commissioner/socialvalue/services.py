@@ -36,11 +36,35 @@ PROXY_FIELDS = ("name", "unit", "value", "source", "year", "licence", "owner", "
 
 
 class SvInputError(ValueError):
-    """Bad input: ``field`` names it; ``problems`` lists every CSV problem (row, column, reason)."""
+    """Bad input: ``field`` names it; ``problems`` lists every CSV problem (row, column, reason); ``errors`` lists
+    every bad field of a form or API call as (field, message), the first of them being ``field`` and ``message``."""
 
-    def __init__(self, field, message, problems=None):
+    def __init__(self, field, message, problems=None, errors=None):
         super().__init__(f"{field}: {message}")
         self.field, self.message, self.problems = field, message, problems or []
+        self.errors = list(errors or [(field, message)])
+
+
+class _Checks:
+    """Runs each field's check and keeps every problem, so one SvInputError names them all (GOV.UK: every error
+    at once, each on its field)."""
+
+    def __init__(self):
+        self.errors = []
+
+    def __call__(self, parse, *args, **kwargs):
+        try:
+            return parse(*args, **kwargs)
+        except SvInputError as e:
+            self.errors += [x for x in e.errors if x not in self.errors]
+            return None
+
+    def failed(self, field):
+        return any(f == field for f, _ in self.errors)
+
+    def done(self):
+        if self.errors:
+            raise SvInputError(*self.errors[0], errors=self.errors)
 
 
 def _actor(user):
@@ -155,17 +179,19 @@ PROXY_PARSERS = {
 
 
 def clean_proxy(data, problems=None):
-    """The fields of one proxy checked: a dict, or SvInputError for the first bad one (or, with ``problems``,
+    """The fields of one proxy checked: a dict, or SvInputError naming every bad one (or, with ``problems``,
     every bad field appended to it and None returned)."""
-    out = {}
+    out, errors = {}, []
     for column, parse in PROXY_PARSERS.items():
         try:
             out[column] = parse(data.get(column))
         except SvInputError as e:
-            if problems is None:
-                raise
-            problems.append(e)
-    return None if problems else out
+            errors.append(e)
+    if errors and problems is None:
+        raise SvInputError(errors[0].field, errors[0].message, errors=[(e.field, e.message) for e in errors])
+    if problems is not None:
+        problems += errors
+    return None if errors else out
 
 
 def _save_proxy(*, actor, owner, fields, synthetic=False):
@@ -305,20 +331,35 @@ OUTCOME_FIELDS = ("stakeholder", "indicator", "quantity", "proxy", "proxy_value"
 
 
 def create_model(*, actor, owner, name, inputs, contract=None, service="", synthetic=False) -> SroiModel:
-    """A new SROI model of the council ``owner`` for a contract it holds or a named service."""
+    """A new SROI model of the council ``owner`` for a contract it holds (a Contract or its OCID) or a named
+    service."""
     refuse_unless_editor(actor, owner, "create an SROI model", owner)
-    name = parse_text(name, "name", max_length=300)
-    value = parse_number(inputs, "inputs", low=0, label="value of inputs (£)").quantize(Decimal("0.01"))
-    service = parse_text(service, "service", max_length=300, required=False)
-    if contract is not None and contract.owner_id != owner.pk:
-        raise SvInputError("contract", "Choose a contract that the council holds")
-    if contract is None and not service:
-        raise SvInputError("service", "Enter the service, or choose a contract")
+    fields = clean_model(owner, {"name": name, "inputs": inputs, "service": service, "contract": contract})
+    name, value, service, contract = fields["name"], fields["inputs"], fields["service"], fields["contract"]
     with transaction.atomic():
         row = SroiModel.objects.create(name=name, inputs=value, contract=contract, service=service, owner=owner,
                                        is_private=True, synthetic=synthetic, created_by=_actor(actor))
         audit(actor=actor, organisation=owner, action="created", obj=row, after=snapshot(row, MODEL_FIELDS))
     return row
+
+
+def clean_model(owner, data):
+    """A model's name, value of inputs, service and contract checked together: SvInputError names every bad field.
+    ``contract`` is a Contract, an OCID of one of the council's contracts (blank: none) or None."""
+    checks = _Checks()
+    name = checks(parse_text, data.get("name"), "name", max_length=300)
+    value = checks(lambda: parse_number(data.get("inputs"), "inputs", low=0, label="value of inputs (£)")
+                   .quantize(Decimal("0.01")))
+    service = checks(parse_text, data.get("service"), "service", max_length=300, required=False)
+    contract = data.get("contract")
+    if isinstance(contract, str):  # an OCID as a form gives it
+        contract = checks(contract_of, owner, contract)
+    if contract is not None and contract.owner_id != owner.pk:
+        checks.errors.append(("contract", "Choose a contract that the council holds"))
+    if contract is None and not service and not checks.failed("contract") and not checks.failed("service"):
+        checks.errors.append(("service", "Enter the service, or choose a contract"))
+    checks.done()
+    return {"name": name, "inputs": value, "service": service, "contract": contract}
 
 
 def contract_of(owner, ocid):
@@ -338,14 +379,8 @@ def update_model(*, actor, model: SroiModel, data: dict) -> SroiModel:
     refuse_unless_editor(actor, model.owner, "change an SROI model", model)
     merged = {"name": model.name, "inputs": model.inputs, "service": model.service, "contract": model.contract,
               **data}
-    name = parse_text(merged["name"], "name", max_length=300)
-    value = parse_number(merged["inputs"], "inputs", low=0, label="value of inputs (£)").quantize(Decimal("0.01"))
-    service = parse_text(merged["service"], "service", max_length=300, required=False)
-    contract = merged["contract"]
-    if contract is not None and contract.owner_id != model.owner_id:
-        raise SvInputError("contract", "Choose a contract that the council holds")
-    if contract is None and not service:
-        raise SvInputError("service", "Enter the service, or choose a contract")
+    fields = clean_model(model.owner, merged)
+    name, value, service, contract = fields["name"], fields["inputs"], fields["service"], fields["contract"]
     with transaction.atomic():
         before = snapshot(model, MODEL_FIELDS)
         model.name, model.inputs, model.service, model.contract = name, value, service, contract
@@ -366,13 +401,16 @@ def delete_model(*, actor, model: SroiModel) -> None:
 
 
 def clean_outcome(model, data, exclude=None):
-    """The fields of one outcome checked (percentages 0-100), with the proxy from the library if chosen."""
+    """The fields of one outcome checked (percentages 0-100), with the proxy from the library if chosen.
+    SvInputError names every bad field at once."""
+    checks = _Checks()
     fields = {
-        "stakeholder": parse_text(data.get("stakeholder"), "stakeholder", max_length=200),
-        "indicator": parse_text(data.get("indicator"), "indicator", max_length=300),
-        "quantity": parse_number(data.get("quantity"), "quantity", low=0).quantize(Decimal("0.01")),
-        **{p: parse_percent(data.get(p), p) for p in PERCENTS},
-        "years": parse_whole(data.get("years"), "years", low=1, high=sroi.MAX_YEARS, label="benefit period (years)"),
+        "stakeholder": checks(parse_text, data.get("stakeholder"), "stakeholder", max_length=200),
+        "indicator": checks(parse_text, data.get("indicator"), "indicator", max_length=300),
+        "quantity": checks(lambda: parse_number(data.get("quantity"), "quantity", low=0).quantize(Decimal("0.01"))),
+        **{p: checks(parse_percent, data.get(p), p) for p in PERCENTS},
+        "years": checks(parse_whole, data.get("years"), "years", low=1, high=sroi.MAX_YEARS,
+                        label="benefit period (years)"),
     }
     proxy_id = data.get("proxy")
     if proxy_id not in (None, ""):
@@ -380,19 +418,23 @@ def clean_outcome(model, data, exclude=None):
         pk = int(text) if text.isdigit() and len(text) <= 12 else 0
         proxy = Proxy.objects.filter(owner=model.owner, pk=pk).first()
         if proxy is None:
-            raise SvInputError("proxy", "Choose a proxy from the council's library")
-        fields.update(proxy=proxy, proxy_value=proxy.value,
-                      proxy_source=f"{proxy.name}: {proxy.source} ({proxy.year}, {proxy.licence})"[:1000])
+            checks.errors.append(("proxy", "Choose a proxy from the council's library"))
+        else:
+            fields.update(proxy=proxy, proxy_value=proxy.value,
+                          proxy_source=f"{proxy.name}: {proxy.source} ({proxy.year}, {proxy.licence})"[:1000])
     else:
         fields.update(proxy=None,
-                      proxy_value=parse_number(data.get("proxy_value"), "proxy_value", low=0,
-                                               label="financial proxy (£ per unit)").quantize(Decimal("0.01")),
-                      proxy_source=parse_text(data.get("proxy_source"), "proxy_source", max_length=1000,
-                                              label="source of the proxy"))
-    if SroiOutcome.objects.filter(model=model, stakeholder__iexact=fields["stakeholder"],
-                                  indicator__iexact=fields["indicator"]).exclude(pk=exclude).exists():
-        raise SvInputError("indicator", f"The model already has the outcome '{fields['indicator'][:60]}' for "
-                                        f"{fields['stakeholder'][:60]}")
+                      proxy_value=checks(lambda: parse_number(data.get("proxy_value"), "proxy_value", low=0,
+                                                              label="financial proxy (£ per unit)")
+                                         .quantize(Decimal("0.01"))),
+                      proxy_source=checks(parse_text, data.get("proxy_source"), "proxy_source", max_length=1000,
+                                          label="source of the proxy"))
+    if fields["stakeholder"] and fields["indicator"] and SroiOutcome.objects.filter(
+            model=model, stakeholder__iexact=fields["stakeholder"], indicator__iexact=fields["indicator"]) \
+            .exclude(pk=exclude).exists():
+        checks.errors.append(("indicator", (f"The model already has the outcome '{fields['indicator'][:60]}' for "
+                                           f"{fields['stakeholder'][:60]}")))
+    checks.done()
     return fields
 
 
@@ -457,18 +499,29 @@ def method_outcomes(model):
 def add_commitment(*, actor, contract, data, synthetic=False) -> Commitment:
     """What the supplier promised on ``contract``: a measure, its unit and the amount over the contract."""
     refuse_unless_editor(actor, contract.owner, "record social value commitments", contract)
-    measure = parse_text(data.get("measure"), "measure", max_length=300)
-    unit = parse_text(data.get("unit"), "unit", max_length=100)
-    promised = parse_number(data.get("promised"), "promised", low=0, label="amount promised").quantize(
-        Decimal("0.01"))
-    if Commitment.objects.filter(contract=contract, measure__iexact=measure, unit__iexact=unit).exists():
-        raise SvInputError("measure", f"The contract already has a commitment for '{measure[:60]}' in {unit[:30]}")
+    measure, unit, promised = clean_commitment(contract, data).values()
     with transaction.atomic():
         row = Commitment.objects.create(contract=contract, measure=measure, unit=unit, promised=promised,
                                         owner=contract.owner, is_private=True, synthetic=synthetic)
         audit(actor=actor, organisation=contract.owner, action="created", obj=row,
               after={"contract": contract.ocid, "measure": measure, "unit": unit, "promised": str(promised)})
     return row
+
+
+def clean_commitment(contract, data, exclude=None):
+    """A commitment's measure, unit and amount promised checked together (SvInputError names every bad field);
+    the contract may have one commitment per measure and unit."""
+    checks = _Checks()
+    measure = checks(parse_text, data.get("measure"), "measure", max_length=300)
+    unit = checks(parse_text, data.get("unit"), "unit", max_length=100)
+    promised = checks(lambda: parse_number(data.get("promised"), "promised", low=0, label="amount promised")
+                      .quantize(Decimal("0.01")))
+    if measure and unit and Commitment.objects.filter(contract=contract, measure__iexact=measure,
+                                                      unit__iexact=unit).exclude(pk=exclude).exists():
+        checks.errors.append(("measure", (f"The contract already has a commitment for '{measure[:60]}' in "
+                                         f"{unit[:30]}")))
+    checks.done()
+    return {"measure": measure, "unit": unit, "promised": promised}
 
 
 COMMITMENT_FIELDS = ("contract", "measure", "unit", "promised", "owner", "is_private")
@@ -479,13 +532,7 @@ def update_commitment(*, actor, commitment: Commitment, data: dict) -> Commitmen
     """Change a commitment's measure, unit or amount promised (keys not given keep their value)."""
     refuse_unless_editor(actor, commitment.owner, "record social value commitments", commitment)
     merged = {"measure": commitment.measure, "unit": commitment.unit, "promised": commitment.promised, **data}
-    measure = parse_text(merged["measure"], "measure", max_length=300)
-    unit = parse_text(merged["unit"], "unit", max_length=100)
-    promised = parse_number(merged["promised"], "promised", low=0, label="amount promised").quantize(
-        Decimal("0.01"))
-    if Commitment.objects.filter(contract_id=commitment.contract_id, measure__iexact=measure, unit__iexact=unit) \
-            .exclude(pk=commitment.pk).exists():
-        raise SvInputError("measure", f"The contract already has a commitment for '{measure[:60]}' in {unit[:30]}")
+    measure, unit, promised = clean_commitment(commitment.contract, merged, exclude=commitment.pk).values()
     with transaction.atomic():
         before = snapshot(commitment, COMMITMENT_FIELDS)
         commitment.measure, commitment.unit, commitment.promised = measure, unit, promised
@@ -506,25 +553,29 @@ def delete_commitment(*, actor, commitment: Commitment) -> None:
 
 
 def clean_delivery(data):
-    """Period, amount (or full-time and part-time staff, counted as FTE: part-time at half) and shared_by."""
-    period = parse_text(data.get("period"), "period", max_length=20)
-    if not PERIOD.match(period):
-        raise SvInputError("period", f"Period must look like 2024-25, 2025-Q1 or 2025, not '{period[:20]}'")
+    """Period, amount (or full-time and part-time staff, counted as FTE: part-time at half) and shared_by.
+    SvInputError names every bad field at once."""
+    checks = _Checks()
+    period = checks(parse_text, data.get("period"), "period", max_length=20)
+    if period is not None and not PERIOD.match(period):
+        checks.errors.append(("period", f"Period must look like 2024-25, 2025-Q1 or 2025, not '{period[:20]}'"))
     full, part = data.get("full_time"), data.get("part_time")
     if str(full or "").strip() or str(part or "").strip():
         if str(data.get("amount") or "").strip():
-            raise SvInputError("amount", "Give either the amount or the full-time and part-time staff, not both")
-        full_n = parse_number(full, "full_time", low=0, required=False, label="full-time staff") or Decimal(0)
-        part_n = parse_number(part, "part_time", low=0, required=False, label="part-time staff") or Decimal(0)
-        amount = Decimal(str(sroi.fte(float(full_n), float(part_n))))
+            checks.errors.append(("amount", "Give either the amount or the full-time and part-time staff, not both"))
+        full_n = checks(parse_number, full, "full_time", low=0, required=False, label="full-time staff")
+        part_n = checks(parse_number, part, "part_time", low=0, required=False, label="part-time staff")
+        amount = Decimal(str(sroi.fte(float(full_n or 0), float(part_n or 0))))
     else:
-        amount = parse_number(data.get("amount"), "amount", low=0, label="amount delivered")
+        amount = checks(parse_number, data.get("amount"), "amount", low=0, label="amount delivered")
     shared = data.get("shared_by")
-    shared_by = 1 if shared in (None, "") else parse_whole(shared, "shared_by", low=1, high=1000,
-                                                           label="number of contracts sharing it")
+    shared_by = 1 if shared in (None, "") else checks(parse_whole, shared, "shared_by", low=1, high=1000,
+                                                      label="number of contracts sharing it")
+    note = checks(parse_text, data.get("note"), "note", max_length=500, required=False)
+    checks.done()
     counted = Decimal(str(sroi.shared_benefit(float(amount), shared_by))).quantize(Decimal("0.0001"))
     return {"period": period, "amount": amount.quantize(Decimal("0.0001")), "shared_by": shared_by,
-            "counted": counted, "note": parse_text(data.get("note"), "note", max_length=500, required=False)}
+            "counted": counted, "note": note}
 
 
 def _save_delivery(*, actor, commitment, fields, synthetic=False):
@@ -600,7 +651,7 @@ def import_deliveries_csv(*, actor, contract, data: bytes) -> list[Delivery]:
         try:
             fields = clean_delivery(record)
         except SvInputError as e:
-            problems.append({"row": number, "column": e.field, "reason": e.message})
+            problems += [{"row": number, "column": field, "reason": message} for field, message in e.errors]
             continue
         key = (commitment.pk, fields["period"])
         if key in seen:
@@ -624,20 +675,45 @@ def import_deliveries_csv(*, actor, contract, data: bytes) -> list[Delivery]:
 # The demo -----------------------------------------------------------------------------------------
 
 DEMO_MODEL = "Synthetic example: employment support (methods.md worked example)"
+# A contract an employment support model (and local jobs and VCSE spend commitments) plausibly belongs to: by
+# words in its title first, then by CPV division (80 education and training, 85 health and social work, 98 other
+# community, social and personal services), then any contract with a known supplier.
+DEMO_WORDS = re.compile(r"(?i)\b(employ\w*|jobs?|skills?|training|apprentic\w*|careers?|welfare to work|"
+                        r"into work|back to work)\b")
+DEMO_DIVISIONS = ("80", "85", "98")
+DEMO_MEASURES = ("Local jobs", "Spend with local VCSEs")
+
+
+def demo_contract(org):
+    """The council's contract the synthetic demo is attached to, chosen the same way every time: a title about
+    employment, skills or support; else a CPV division 80, 85 or 98; else the first. Public (OCDS) contracts with
+    a known supplier come before the council's own records; ties go by OCID. None if it has no such contract."""
+    candidates = list(Contract.objects.filter(owner=org, contract_suppliers__supplier__provider__isnull=False)
+                      .distinct().order_by("ocid").only("ocid", "title", "cpv_division", "source"))
+
+    def rank(c):
+        fit = 0 if DEMO_WORDS.search(c.title or "") else 1 if (c.cpv_division or "") in DEMO_DIVISIONS else 2
+        return fit, c.source != "ocds", c.ocid
+
+    return min(candidates, key=rank, default=None)
 
 
 def demo(*, la_code="DNC"):
     """A synthetic SROI model (the methods.md worked example) and synthetic commitments and deliveries on one
-    contract of the council ``la_code``; all labelled synthetic. Idempotent. Returns the contract."""
+    contract of the council ``la_code`` (``demo_contract``); all labelled synthetic. Idempotent: run again, it adds
+    nothing, and a demo made before the choice of contract changed is moved onto it (audited). Returns the
+    contract."""
     from commissioner.orgs.models import Organisation
-    from commissioner.register.models import Contract
 
     org = Organisation.objects.filter(la_code=la_code).first()
     if org is None:
         return None
-    contract = (Contract.objects.filter(owner=org, source="ocds", contract_suppliers__supplier__provider__isnull=False)
-                .order_by("ocid").distinct().first())
-    if contract is None or SroiModel.objects.filter(owner=org, synthetic=True).exists():
+    contract = demo_contract(org)
+    if contract is None:
+        return None
+    existing = SroiModel.objects.filter(owner=org, synthetic=True).first()
+    if existing is not None:
+        _move_demo(org, contract)
         return contract
     with transaction.atomic():
         model = SroiModel.objects.create(name=DEMO_MODEL, contract=contract, inputs=Decimal(100000), owner=org,
@@ -647,12 +723,32 @@ def demo(*, la_code="DNC"):
                                    indicator="People into sustained work", quantity=100, proxy_value=1000,
                                    proxy_source="Synthetic figure for the demo: not a real proxy", deadweight=20,
                                    displacement=10, attribution=25, drop_off=10, years=3)
-        jobs = Commitment.objects.create(contract=contract, measure="Local jobs", unit="FTE",
+        jobs = Commitment.objects.create(contract=contract, measure=DEMO_MEASURES[0], unit="FTE",
                                          promised=15, owner=org, synthetic=True)
-        vcse = Commitment.objects.create(contract=contract, measure="Spend with local VCSEs",
+        vcse = Commitment.objects.create(contract=contract, measure=DEMO_MEASURES[1],
                                          unit="£", promised=30000, owner=org, synthetic=True)
         _save_delivery(actor=None, commitment=jobs, synthetic=True,
                        fields=clean_delivery({"period": "2024-25", "full_time": 10, "part_time": 5}))
         _save_delivery(actor=None, commitment=vcse, synthetic=True,
                        fields=clean_delivery({"period": "2024-25", "amount": 27000, "shared_by": 3}))
     return contract
+
+
+def _move_demo(org, contract):
+    """Move the synthetic demo model and its synthetic commitments (by their demo names) onto ``contract``."""
+    with transaction.atomic():
+        for model in SroiModel.objects.filter(owner=org, synthetic=True, name=DEMO_MODEL).exclude(contract=contract):
+            before = snapshot(model, MODEL_FIELDS)
+            model.contract = contract
+            model.save(update_fields=["contract"])
+            audit(actor=None, organisation=org, action="updated", obj=model, before=before,
+                  after={**snapshot(model, MODEL_FIELDS), "demo": "synthetic: moved to a contract that fits"})
+        for c in Commitment.objects.filter(owner=org, synthetic=True, measure__in=DEMO_MEASURES).exclude(
+                contract=contract):
+            if Commitment.objects.filter(contract=contract, measure__iexact=c.measure, unit__iexact=c.unit).exists():
+                continue
+            before = snapshot(c, COMMITMENT_FIELDS)
+            c.contract = contract
+            c.save(update_fields=["contract"])
+            audit(actor=None, organisation=org, action="updated", obj=c, before=before,
+                  after={**snapshot(c, COMMITMENT_FIELDS), "demo": "synthetic: moved to a contract that fits"})

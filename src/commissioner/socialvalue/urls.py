@@ -4,6 +4,7 @@ from commissioner.socialvalue import views
 
 # OCDS ocids may hold '/', so a contract's sub-pages come before its page.
 urlpatterns = [
+    path("social-value/", views.index, name="socialvalue-index"),
     path("social-value/councils/<slug:slug>/", views.council, name="socialvalue-council"),
     path("social-value/councils/<slug:slug>/models/", views.model_create, name="socialvalue-model-create"),
     path("social-value/councils/<slug:slug>/proxies/", views.proxies, name="socialvalue-proxies"),

@@ -19,6 +19,7 @@ from commissioner.core.downloads import table_response
 from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 from commissioner.socialvalue import forms, queries, services
+from commissioner.socialvalue.templatetags.sv_format import number, places, pounds
 
 HOME = ("Home", "/")
 
@@ -57,6 +58,16 @@ def _grouped_table(rows):
                     for g in queries.grouped(rows)]
 
 
+# Where social value work starts ------------------------------------------------------------------
+
+@login_required
+@require_safe
+def index(request):
+    """The user's councils (each with its SROI models, commitments and proxy library) and the open proxies."""
+    councils = queries.councils_for(request.user)
+    return render(request, "socialvalue/index.html", {"councils": councils, "breadcrumbs": [HOME]})
+
+
 # A council ----------------------------------------------------------------------------------------
 
 def _council_page(request, org, *, model_form=None, status=200):
@@ -65,7 +76,7 @@ def _council_page(request, org, *, model_form=None, status=200):
     context = {"org": org, "models": models_, "rows": rows, "groups": queries.grouped(rows),
                "can_edit": tenancy.can_edit(request.user, org.pk), "model_form": model_form or forms.ModelForm(),
                "synthetic": any(m.synthetic for m in models_) or any(r["synthetic"] for r in rows),
-               "breadcrumbs": [HOME]}
+               "breadcrumbs": [HOME, ("Social value", reverse("socialvalue-index"))]}
     return render(request, "socialvalue/council.html", context, status=status)
 
 
@@ -92,21 +103,13 @@ def model_create(request, slug):
     org = _org(slug)
     services.refuse_unless_editor(request.user, org, "create an SROI model", org)
     form = forms.ModelForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        contract = None
-        try:
-            if d["contract"].strip():
-                contract = queries.contract_for(request.user, d["contract"].strip())
-                if contract is None or contract.owner_id != org.pk:
-                    raise services.SvInputError("contract", "Enter the OCID of a contract that the council holds")
-            model = services.create_model(actor=request.user, owner=org, name=d["name"], inputs=d["inputs"],
-                                          contract=contract, service=d["service"])
-        except services.SvInputError as e:
-            form.add_service_error(e)
-        else:
-            messages.success(request, "SROI model created: add its outcomes")
-            return redirect(reverse("socialvalue-model", args=[model.pk]))
+    ok, model = form.submit(
+        lambda d: services.create_model(actor=request.user, owner=org, name=d["name"], inputs=d["inputs"],
+                                        contract=d["contract"], service=d["service"]),
+        check=lambda d: services.clean_model(org, d))
+    if ok:
+        messages.success(request, "SROI model created: add its outcomes")
+        return redirect(reverse("socialvalue-model", args=[model.pk]))
     return _council_page(request, org, model_form=form, status=400)
 
 
@@ -173,14 +176,11 @@ def outcome_add(request, pk):
     model = _model(request, pk)
     services.refuse_unless_editor(request.user, model.owner, "change an SROI model", model)
     form = forms.OutcomeForm(request.POST, proxies=queries.proxies(request.user, model.owner))
-    if form.is_valid():
-        try:
-            services.add_outcome(actor=request.user, model=model, data=form.cleaned_data)
-        except services.SvInputError as e:
-            form.add_service_error(e)
-        else:
-            messages.success(request, "Outcome added")
-            return redirect(reverse("socialvalue-model", args=[model.pk]))
+    ok, _ = form.submit(lambda d: services.add_outcome(actor=request.user, model=model, data=d),
+                        check=lambda d: services.clean_outcome(model, d))
+    if ok:
+        messages.success(request, "Outcome added")
+        return redirect(reverse("socialvalue-model", args=[model.pk]))
     return _model_page(request, model, outcome_form=form, status=400)
 
 
@@ -219,14 +219,11 @@ def proxy_add(request, slug):
     org = _org(slug)
     services.refuse_unless_editor(request.user, org, "edit the proxy library", org)
     form = forms.ProxyForm(request.POST)
-    if form.is_valid():
-        try:
-            p = services.save_proxy(actor=request.user, owner=org, data=form.cleaned_data)
-        except services.SvInputError as e:
-            form.add_service_error(e)
-        else:
-            messages.success(request, f"Proxy saved: {p.name}")
-            return redirect(reverse("socialvalue-proxies", args=[org.slug]))
+    ok, p = form.submit(lambda d: services.save_proxy(actor=request.user, owner=org, data=d),
+                        check=services.clean_proxy)
+    if ok:
+        messages.success(request, f"Proxy saved: {p.name}")
+        return redirect(reverse("socialvalue-proxies", args=[org.slug]))
     return _proxies_page(request, org, proxy_form=form, status=400)
 
 
@@ -299,14 +296,11 @@ def commitment_add(request, ocid):
     contract = _contract(request, ocid)
     services.refuse_unless_editor(request.user, contract.owner, "record social value commitments", contract)
     form = forms.CommitmentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_commitment(actor=request.user, contract=contract, data=form.cleaned_data)
-        except services.SvInputError as e:
-            form.add_service_error(e)
-        else:
-            messages.success(request, "Commitment recorded")
-            return redirect(reverse("socialvalue-contract", args=[contract.ocid]))
+    ok, _ = form.submit(lambda d: services.add_commitment(actor=request.user, contract=contract, data=d),
+                        check=lambda d: services.clean_commitment(contract, d))
+    if ok:
+        messages.success(request, "Commitment recorded")
+        return redirect(reverse("socialvalue-contract", args=[contract.ocid]))
     return _contract_page(request, contract, commitment_form=form, status=400)
 
 
@@ -317,15 +311,15 @@ def delivery_add(request, ocid):
     services.refuse_unless_editor(request.user, contract.owner, "record social value delivered", contract)
     commitments = [r["commitment"] for r in queries.for_contract(request.user, contract)]
     form = forms.DeliveryForm(request.POST, commitments=commitments)
-    if form.is_valid():
-        commitment = next(c for c in commitments if str(c.pk) == form.cleaned_data["commitment"])
-        try:
-            services.record_delivery(actor=request.user, commitment=commitment, data=form.cleaned_data)
-        except services.SvInputError as e:
-            form.add_service_error(e)
-        else:
-            messages.success(request, "Delivery recorded")
-            return redirect(reverse("socialvalue-contract", args=[contract.ocid]))
+
+    def save(d):
+        commitment = next(c for c in commitments if str(c.pk) == d["commitment"])
+        return services.record_delivery(actor=request.user, commitment=commitment, data=d)
+
+    ok, _ = form.submit(save, check=services.clean_delivery)
+    if ok:
+        messages.success(request, "Delivery recorded")
+        return redirect(reverse("socialvalue-contract", args=[contract.ocid]))
     return _contract_page(request, contract, delivery_form=form, status=400)
 
 
@@ -395,20 +389,17 @@ def _confirm_page(request, *, title, caption, rows, consequence, action, back):
         "back": back, "breadcrumbs": [HOME, (caption[:60], back)]})
 
 
-def _change(request, *, form_class, initial, save, title, caption, back, done, form_kwargs=None, prefixed=(),
-            intro=""):
-    """GET: the form prefilled; POST: saved through ``save(cleaned_data)`` (SvInputError shown on its field)."""
+def _change(request, *, form_class, initial, save, check, title, caption, back, done, form_kwargs=None,
+            prefixed=(), intro=""):
+    """GET: the form prefilled; POST: saved through ``save(cleaned_data)``; every problem (the form's and
+    ``check``'s, the service's checks) shown at once, each on its field."""
     form_kwargs = form_kwargs or {}
     if request.method == "POST":
         form = form_class(request.POST, **form_kwargs)
-        if form.is_valid():
-            try:
-                save(form.cleaned_data)
-            except services.SvInputError as e:
-                form.add_service_error(e)
-            else:
-                messages.success(request, done)
-                return redirect(back)
+        ok, _ = form.submit(save, check=check)
+        if ok:
+            messages.success(request, done)
+            return redirect(back)
         return _form_page(request, form=form, title=title, caption=caption, action=request.path, back=back,
                           prefixed=prefixed, status=400, intro=intro)
     return _form_page(request, form=form_class(initial=initial, **form_kwargs), title=title, caption=caption,
@@ -435,11 +426,11 @@ def model_edit(request, pk):
 
     def save(d):
         services.update_model(actor=request.user, model=model, data={
-            "name": d["name"], "inputs": d["inputs"], "service": d["service"],
-            "contract": services.contract_of(model.owner, d["contract"])})
+            "name": d["name"], "inputs": d["inputs"], "service": d["service"], "contract": d["contract"]})
 
     back = reverse("socialvalue-model", args=[model.pk])
-    return _change(request, form_class=forms.ModelForm, save=save, back=back, done="SROI model changed",
+    return _change(request, form_class=forms.ModelForm, save=save, back=back,
+                   check=lambda d: services.clean_model(model.owner, d), done="SROI model changed",
                    title="Change the SROI model", caption=model.name, prefixed=("inputs",), initial={
                        "name": model.name, "service": model.service, "inputs": _plain(model.inputs),
                        "contract": model.contract.ocid if model.contract else ""})
@@ -455,7 +446,7 @@ def model_delete(request, pk):
         request, remove=lambda: services.delete_model(actor=request.user, model=model),
         title="Delete this SROI model?", caption=model.name, back=reverse("socialvalue-model", args=[model.pk]),
         rows=[("Model", model.name), ("For", model.contract.title if model.contract else model.service),
-              ("Value of inputs", f"£{model.inputs:,}"), ("Outcomes", str(count))],
+              ("Value of inputs", pounds(model.inputs)), ("Outcomes", str(count))],
         consequence=f"The model and its {count} outcome{'' if count == 1 else 's'} will be deleted. The audit trail "
                     "keeps a record of them.",
         done="SROI model deleted", after=reverse("socialvalue-council", args=[model.owner.slug]))
@@ -480,6 +471,7 @@ def outcome_edit(request, pk):
     return _change(
         request, form_class=forms.OutcomeForm, form_kwargs={"proxies": queries.proxies(request.user, model.owner)},
         save=lambda d: services.update_outcome(actor=request.user, outcome=outcome, data=d),
+        check=lambda d: services.clean_outcome(model, d, exclude=outcome.pk),
         back=reverse("socialvalue-model", args=[model.pk]), done="Outcome changed", initial=initial,
         title="Change the outcome", caption=model.name, prefixed=("proxy_value",),
         intro="Percentages are from 0 to 100. Choose a proxy from the library, or leave it at None and enter one.")
@@ -496,7 +488,7 @@ def outcome_delete(request, pk):
         request, remove=lambda: services.delete_outcome(actor=request.user, outcome=outcome),
         title="Delete this outcome?", caption=model.name, back=back,
         rows=[("Stakeholder", outcome.stakeholder), ("Indicator", outcome.indicator),
-              ("Quantity", _plain(outcome.quantity)), ("Proxy", f"£{outcome.proxy_value:,}"),
+              ("Quantity", _plain(outcome.quantity)), ("Proxy", f"£{number(outcome.proxy_value, places(outcome.proxy_value))} per unit"),
               ("Benefit period", f"{outcome.years} years")],
         consequence="The model's results will be worked out again without it.", done="Outcome deleted", after=back)
 
@@ -516,6 +508,7 @@ def commitment_edit(request, pk):
     return _change(
         request, form_class=forms.CommitmentForm,
         save=lambda d: services.update_commitment(actor=request.user, commitment=c, data=d),
+        check=lambda d: services.clean_commitment(c.contract, d, exclude=c.pk),
         back=reverse("socialvalue-contract", args=[c.contract.ocid]), done="Commitment changed",
         title="Change the commitment", caption=c.contract.title[:100],
         initial={"measure": c.measure, "unit": c.unit, "promised": _plain(c.promised)})
@@ -554,6 +547,7 @@ def delivery_edit(request, pk):
     return _change(
         request, form_class=forms.DeliveryEditForm,
         save=lambda data: services.update_delivery(actor=request.user, delivery=d, data=data),
+        check=services.clean_delivery,
         back=reverse("socialvalue-contract", args=[c.contract.ocid]), done="Delivery changed",
         title=f"Change what was delivered: {c.measure} ({c.unit})", caption=c.contract.title[:100],
         initial={"period": d.period, "amount": _plain(d.amount), "shared_by": d.shared_by, "note": d.note},
@@ -591,6 +585,7 @@ def proxy_edit(request, pk):
     return _change(
         request, form_class=forms.ProxyForm,
         save=lambda d: services.update_proxy(actor=request.user, proxy=p, data=d),
+        check=services.clean_proxy,
         back=reverse("socialvalue-proxies", args=[p.owner.slug]), done="Proxy changed",
         title="Change the proxy", caption=p.owner.name, prefixed=("value",),
         initial={"name": p.name, "unit": p.unit, "value": _plain(p.value), "source": p.source, "year": p.year,
@@ -630,7 +625,7 @@ def open_proxies_page(request):
                                                                                     tenancy.EDIT_ROLES))
                 .order_by("name")]
     return render(request, "socialvalue/open_proxies.html", {"proxies": rows, "councils": councils,
-                                                             "breadcrumbs": [HOME]})
+                                                             "breadcrumbs": [HOME, ("Social value", reverse("socialvalue-index"))]})
 
 
 @login_required
