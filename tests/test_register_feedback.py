@@ -68,3 +68,22 @@ def test_bad_feedback_parameters_name_themselves(stories, params, name):
     assert r.status_code == 422 and r.json()["errors"][0]["name"] == name
     page = client.get("/contracts/", params)
     assert page.status_code == 400 and f'href="#id_{name}"' in page.content.decode()
+
+
+def test_category_ranking_shows_residents_stories_beside_kpi_results(stories):
+    from django.db.models import Avg, Count
+
+    from commissioner.benchmarking.providers import rebuild_summaries
+
+    rebuild_summaries()
+    story = Story.objects.filter(status=Story.Status.PUBLISHED, provider__isnull=False,
+                                 contract__cpv_division__gt="").select_related("contract", "provider").first()
+    expected = Story.objects.filter(status=Story.Status.PUBLISHED, provider=story.provider).aggregate(
+        n=Count("id"), mean=Avg("overall"))
+    client = client_for(stories, "superuser")
+    r = client.get(f"/benchmarking/categories/{story.contract.cpv_division}/", {"org": "", "peer": "national"})
+    html = r.content.decode()
+    assert r.status_code == 200 and "Residents' stories (mean rating out of 5)" in html
+    row = html[html.index(f">{story.provider.name}</a>"):]
+    row = row[:row.index("</tr>")]
+    assert f"{expected['n']} ({expected['mean']:.1f})" in row

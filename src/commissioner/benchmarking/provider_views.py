@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from commissioner.benchmarking import providers, queries
 from commissioner.benchmarking.views import download
+from commissioner.feedback import queries as feedback_queries
 from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 from commissioner.register.cpv import DIVISIONS
@@ -116,6 +117,9 @@ def category_page(request, division):
         return download(f"category-{division}-{peer.key}{'-' + org.slug if org else ''}", fmt,
                         providers.CATEGORY_FIELDS, providers.category_rows(ranking), meta, rows_key="providers")
     page = Paginator(ranking.rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    volumes = feedback_queries.provider_volumes(user, [i.provider_id for i in page])
+    for i in page:
+        i.feedback_stories, i.feedback_rating = volumes.get(i.provider_id, (0, None))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)

@@ -224,3 +224,13 @@ def all_for_provider(user, provider):
     if not user.is_superuser:
         qs = qs.filter(council_id__in=tenancy.member_org_ids(user, tenancy.EDIT_ROLES))
     return _with_replies(qs).order_by("created_at", "id")
+
+
+def provider_volumes(user, provider_ids):
+    """{provider id: (published stories the user may read, their mean overall rating)} for the providers given
+    (the benchmarking pages show them beside KPI results)."""
+    from django.db.models import Avg, Count
+
+    rows = (published(user).filter(provider_id__in=list(provider_ids)).order_by().values("provider")
+            .annotate(n=Count("id"), mean=Avg("overall")))
+    return {r["provider"]: (r["n"], r["mean"]) for r in rows}
