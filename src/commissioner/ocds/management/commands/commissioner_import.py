@@ -6,6 +6,9 @@ from tqdm import tqdm
 
 class Command(BaseCommand):
     help = "Import data: 'ocds PATH|- [PATH ...]' or 'register CSV --buyer NAME'"
+    # No system checks: they import the URLconf and with it every app's views (about 35 MB of the import's
+    # 200 MB budget, docs/benchmarks.md). `commissioner migrate` and the server run them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=["ocds", "register"])
