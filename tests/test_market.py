@@ -394,7 +394,7 @@ def test_web_upload_with_mapping(users):
     response = client.post(url, {"file": SimpleUploadedFile("u.csv", UNKNOWN.encode())})
     assert response.status_code == 200 and "There is a problem" not in response.content.decode()
     body = response.content.decode()
-    assert "We do not know this file" in body and "Column 2: Paid on" in body
+    assert "We do not know the layout of u.csv" in body and "Column 2: Paid on" in body
     headers = json.dumps(["Supplier", "Paid on", "Value", "Service"])
     missing = client.post(url, {"file": SimpleUploadedFile("u.csv", UNKNOWN.encode()), "headers": headers,
                                 "map_payee": "1", "map_date": "2"})

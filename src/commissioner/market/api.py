@@ -146,6 +146,9 @@ class UploadIn(Schema):
                                      "number}; fields payee, date, amount (required), category, department, "
                                      "description, reference, supplier_id.")
     private: bool = Field(False, description="Keep the file private to the council (not published).")
+    confirm_other_council: bool = Field(False, description="Load a file that looks like another council's (its "
+                                                           "layout is that council's, or it names another council); "
+                                                           "without it such a file is refused with 409.")
 
 
 class RemovedOut(Schema):
@@ -202,7 +205,12 @@ def create_file(request, file: File[UploadedFile], form: Form[UploadIn]):
         raise _invalid("file", f"{name}: the file is larger than {services.MAX_BYTES // 1_000_000} MB")
     try:
         result = services.import_spend(council=org, raw=file.read(), name=name, actor=request.user,
-                                       mapping=parsed_mapping, is_private=private)
+                                       mapping=parsed_mapping, is_private=private,
+                                       confirm_other_council=form.confirm_other_council)
+    except services.OtherCouncil as other:
+        detail = f"{name}: {other.message.replace('confirm to load it', 'send confirm_other_council=true to load it')}"
+        return _problem(request, 409, detail, [{"name": "confirm_other_council", "in": "form", "detail": detail,
+                                                "code": "other_council"}])
     except services.MappingNeeded as needed:
         columns = [{"column": i, "header": h} for i, h in enumerate(needed.headers or [], start=1)]
         listed = ", ".join(f"{c['column']}: {c['header'][:60]}" for c in columns[:40])

@@ -57,6 +57,7 @@ class Layout:
     headers: tuple[str, ...] = ()  # accepted signatures (normalised); empty for a file without a header
     columns: dict = field(default_factory=dict)  # field -> header name (normalised), or 0-based index
     positional: bool = False
+    council: str = ""  # the la_code of the council whose files use this layout (blank: any council's)
     category_split: str = ""  # e.g. ' : ' : keep the part before it ('FACILITIES MGT : Lifts', 'CONSULTANCY :Traffic Planning')
 
     def locate(self, header_cells) -> dict[str, int]:
@@ -111,34 +112,34 @@ LAYOUTS = (
            columns={"payee": "beneficiaryname", "date": "paymentdate", "amount": "amount",
                     "category": "proclasslabel", "department": "organisationalunit", "description": "purpose",
                     "reference": "transactionnumber", "supplier_id": "vatregistrationnumber"},
-           category_split=":"),
+           council="TRF", category_split=":"),
     Layout("hyndburn-2017", "Hyndburn 2017-2023: Net Amount(£) (also the mis-encoded 'Net Amount(œ)')",
            headers=("service cost centre|account detail|description|hbc ref no|name|payment date|net amount(£)",),
            columns={"payee": "name", "date": "payment date", "amount": "net amount(£)",
                     "category": "service cost centre", "department": "account detail",
-                    "description": "description", "reference": "hbc ref no"}),
+                    "description": "description", "reference": "hbc ref no"}, council="HYN"),
     Layout("hyndburn-2023", "Hyndburn 2023: Payment Date, Net Amount (£)",
            headers=("service cost centre|account detail|description|hbc ref no|name|payment date|net amount (£)",),
            columns={"payee": "name", "date": "payment date", "amount": "net amount (£)",
                     "category": "service cost centre", "department": "account detail",
-                    "description": "description", "reference": "hbc ref no"}),
+                    "description": "description", "reference": "hbc ref no"}, council="HYN"),
     Layout("hyndburn-2021-plus", "Hyndburn October 2021: first header cell '+'",
            headers=("+|account detail|description|hbc ref no|name|payment date|net amount(£)",),
            columns={"payee": "name", "date": "payment date", "amount": "net amount(£)", "category": 0,
-                    "department": "account detail", "description": "description", "reference": "hbc ref no"}),
+                    "department": "account detail", "description": "description", "reference": "hbc ref no"}, council="HYN"),
     Layout("hyndburn-2022-recid", "Hyndburn late 2022: Net Amount, RecId",
            headers=("service cost centre|account detail|description|hbc ref no|name|payment date|net amount|recid",),
            columns={"payee": "name", "date": "payment date", "amount": "net amount",
                     "category": "service cost centre", "department": "account detail",
-                    "description": "description", "reference": "hbc ref no"}),
+                    "description": "description", "reference": "hbc ref no"}, council="HYN"),
     Layout("hyndburn-2024", "Hyndburn 2024 onward: Department Area, Service Area, padded with empty columns",
            headers=("department area|service area|description|line|hbc ref no.|name|payment date|amount paid",),
            columns={"payee": "name", "date": "payment date", "amount": "amount paid", "category": "service area",
-                    "department": "department area", "description": "description", "reference": "hbc ref no."}),
+                    "department": "department area", "description": "description", "reference": "hbc ref no."}, council="HYN"),
     Layout("hyndburn-2025-noheader", "Hyndburn 2025 without a header row (the 2024 layout, 17 columns)",
            columns={"department": 0, "category": 2, "description": 4, "reference": 9, "payee": 11, "date": 14,
                     "amount": 16},
-           positional=True),
+           positional=True, council="HYN"),
 )
 BY_CODE = {layout.code: layout for layout in LAYOUTS}
 KNOWN_SIGNATURES = {sig: layout for layout in LAYOUTS for sig in layout.headers}
@@ -290,6 +291,12 @@ class Parsed:
     rows: list = field(default_factory=list)
     problems: list = field(default_factory=list)  # (line, column, message)
     skipped_headers: int = 0
+    organisations: set = field(default_factory=set)  # council names the file itself gives (a few at most)
+
+
+# Columns in which a file names the council that published it (the LGA spend schema's OrganisationLabel).
+ORGANISATION_HEADERS = ("organisationlabel", "organisation label", "organisation name", "organisation",
+                        "council", "body name", "local authority")
 
 
 def _looks_positional(layout: Layout, cells) -> bool:
@@ -356,6 +363,7 @@ def parse(raw: bytes, *, mappings=None, layout: Layout | None = None, max_proble
     labels = {name: (header[i].strip() if has_header and i < len(header) and header[i].strip()
                      else f"column {i + 1}") for name, i in where.items()}
     split = layout.category_split
+    names_at = [i for i, h in enumerate(header) if normalise_header(h) in ORGANISATION_HEADERS]
     dates, people = {}, {}  # a year's file has a few hundred dates and a few thousand payees
 
     def cell(cells, name):
@@ -366,6 +374,9 @@ def parse(raw: bytes, *, mappings=None, layout: Layout | None = None, max_proble
         if signature(cells) in header_sigs:  # a header row repeated inside the file
             out.skipped_headers += 1
             return
+        for i in names_at:  # the council the file says it is from (LGA schema: OrganisationLabel)
+            if i < len(cells) and cells[i].strip() and len(out.organisations) < 10:
+                out.organisations.add(cells[i].strip()[:200])
         bad = False
         payee = cell(cells, "payee")  # blank in a few real files: kept as "not stated", never guessed
         text = cell(cells, "date")

@@ -40,7 +40,7 @@ TABLES = {
     "files": ("id", "name", "layout", "encoding", "first_date", "last_date", "months", "row_count", "redacted_count",
               "total"),
     "categories": ("category", "spend", "payments", "suppliers", "top5_share", "hhi", "concentration",
-                   "cpv_division"),
+                   "cpv_division", "individual_payments"),
     "divisions": ("cpv_division", "name", "categories", "spend", "payments", "suppliers", "top5_share", "hhi",
                   "concentration", "register_contracts", "register_value"),
     "types": ("supplier_type", "spend", "share", "payments"),
@@ -137,12 +137,14 @@ def analysis(user, council, category=None):
         payments(user, council).values("category", "provider_id", "payee_key", "payee", "individual")
         .annotate(spend=Sum("amount"), n=Count("id")))
     per_cat = defaultdict(lambda: defaultdict(Decimal))
-    cat_count, cat_total = defaultdict(int), defaultdict(Decimal)
+    cat_count, cat_total, cat_people = defaultdict(int), defaultdict(Decimal), defaultdict(int)
     for r in cat_rows:
         cat = r["category"] or NOT_STATED
         cat_count[cat] += r["n"]
         cat_total[cat] += r["spend"]
-        if not r["individual"]:
+        if r["individual"]:
+            cat_people[cat] += r["n"]
+        else:
             per_cat[cat][_supplier_key(r["provider_id"], r["payee_key"], r["payee"])] += r["spend"]
     mapped = category_divisions(council)
     categories = []
@@ -153,7 +155,9 @@ def analysis(user, council, category=None):
                            "payments": cat_count[cat], "suppliers": sum(1 for v in spends if v > 0),
                            "top5_share": market.top_n_share(spends, 5), "hhi": h,
                            "concentration": market.hhi_band(h),
-                           "cpv_division": "" if cat == NOT_STATED else mapped.get(market.category_key(cat), "")})
+                           "cpv_division": "" if cat == NOT_STATED else mapped.get(market.category_key(cat), ""),
+                           # payments to private individuals: counted in the spend, never named or in concentration
+                           "individual_payments": cat_people[cat]})
     divisions = _divisions(user, council, categories, per_cat, cat_count, cat_total)
     # Supplier types.
     by_type = defaultdict(lambda: [Decimal(0), 0])

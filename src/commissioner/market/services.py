@@ -11,9 +11,14 @@ commissioners may load (a refusal is audited); the CLI loads as "system".
 records the council's mapping of its spend categories to CPV divisions (audited, one event a change).
 """
 
+import contextlib
 import hashlib
+import os
 import re
+import tempfile
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
 
@@ -46,6 +51,11 @@ class DuplicatePayments(MarketInputError):
 
 class AlreadyRemoved(MarketInputError):
     """The file was removed already (a second submission of the same removal)."""
+
+
+class OtherCouncil(MarketInputError):
+    """The file looks like another council's (its layout is that council's, or it names another council): loaded
+    only when the user confirms (the form's checkbox, the API's ``confirm_other_council``, the CLI's --force)."""
 
 
 class MappingNeeded(MarketInputError):
@@ -200,9 +210,32 @@ def insert_payments(spend_file, rows, matcher, matched_by):
             cursor.executemany(sql, batch)
 
 
+def other_council(council, parsed) -> str:
+    """Why this file looks like another council's ('' when it does not): its layout is used only by another
+    council's files, or the file names a council (the LGA schema's OrganisationLabel) that is not this one."""
+    from commissioner.orgs.models import Organisation
+
+    code = parsed.layout.council
+    if code and council.la_code and code != council.la_code:
+        owner = Organisation.objects.filter(la_code=code).only("name").first()
+        return (f"its layout ({parsed.layout.label}) is that of {owner.name if owner else code}'s spend files, "
+                f"not {council.name}'s")
+    from commissioner.orgs.reference import match_council
+
+    named = []
+    for text in sorted(parsed.organisations):
+        found = match_council(text)
+        if found is not None and council.la_code and found[0] != council.la_code:
+            named.append(text[:100])
+    if named:
+        return f"the file says it is from {', '.join(named[:3])}, not {council.name}"
+    return ""
+
+
 def import_spend(*, council, raw: bytes, name: str, actor=None, actor_label="", mapping=None,
-                 is_private=False, synthetic=False) -> ImportResult:
-    """Load one spend file for ``council``; nothing is saved unless every row is good."""
+                 is_private=False, synthetic=False, confirm_other_council=False) -> ImportResult:
+    """Load one spend file for ``council``; nothing is saved unless every row is good. A file that looks like
+    another council's raises ``OtherCouncil`` unless ``confirm_other_council``."""
     if actor is not None or not actor_label:
         refuse_unless_editor(actor, council, "load spend files")
     digest = hashlib.sha256(raw).hexdigest()
@@ -214,6 +247,10 @@ def import_spend(*, council, raw: bytes, name: str, actor=None, actor_label="", 
     if parsed.problems:
         raise MarketInputError("file", f"{len(parsed.problems)} problem(s) in the file: nothing was saved",
                                problems=parsed.problems)
+    reason = other_council(council, parsed)
+    if reason and not confirm_other_council:
+        raise OtherCouncil("confirm_other_council", f"This may be another council's file: {reason}. Check it is "
+                                                    f"{council.name}'s, then confirm to load it. Nothing was saved")
     months = sorted({r.paid_on.strftime("%Y-%m") for r in parsed.rows})
     duplicates = find_duplicates(council, parsed.rows, months)
     if duplicates:
@@ -257,6 +294,53 @@ def _store(*, council, name, digest, parsed, months, matcher, actor, actor_label
     return ImportResult(spend_file, created=True, rows=len(parsed.rows), matched=matched, matched_by=matched_by,
                         message=f"Loaded {len(parsed.rows):,} payments ({parsed.layout.label}); "
                                 f"{matched:,} matched to register providers")
+
+
+# An uploaded file kept between the steps of the upload page (choose the columns, confirm another council's
+# file), so the user does not choose it again. Kept on the server's disk, named by council, user and the file's
+# SHA-256 (a user can only take back their own file for that council), removed when loaded and after a day.
+KEPT_DIR = Path(tempfile.gettempdir()) / "commissioner-market-uploads"
+KEPT_SECONDS = 24 * 3600
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _kept_path(council, user, digest):
+    return KEPT_DIR / f"{council.pk}-{getattr(user, 'pk', None) or 0}-{digest}.csv"
+
+
+def keep_upload(*, council, user, raw: bytes) -> str:
+    """Keep ``raw`` for the user's next step on this council's upload page; returns its SHA-256."""
+    digest = hashlib.sha256(raw).hexdigest()
+    KEPT_DIR.mkdir(mode=0o700, exist_ok=True)
+    cutoff = time.time() - KEPT_SECONDS
+    for old in KEPT_DIR.glob("*.csv"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+    path = _kept_path(council, user, digest)
+    if not path.exists():
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(raw)
+        partial.replace(path)
+    return digest
+
+
+def kept_upload(*, council, user, digest: str) -> bytes | None:
+    """The file the user kept for this council (None when it is not held: another user's, too old, or unknown)."""
+    if not _DIGEST.match(str(digest or "")):
+        return None
+    path = _kept_path(council, user, digest)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    return raw if hashlib.sha256(raw).hexdigest() == digest else None
+
+
+def drop_kept(*, council, user, digest: str) -> None:
+    if _DIGEST.match(str(digest or "")):
+        with contextlib.suppress(OSError):
+            _kept_path(council, user, digest).unlink()
 
 
 def delete_spend_file(*, spend_file, actor=None, actor_label="") -> int:

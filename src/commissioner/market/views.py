@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from commissioner.core.downloads import table_response
 from commissioner.market import forms, queries, services
 from commissioner.market.layouts import FIELDS
+from commissioner.methods import market as market_methods
 from commissioner.orgs import tenancy
 
 HOME = ("Home", "/")
@@ -148,36 +149,69 @@ def upload(request, slug):
         context["form"] = forms.UploadForm()
         return render(request, "market/upload.html", context)
     headers = None
+    kept_name = str(request.POST.get("kept_name", ""))[:300]
     if "headers" in request.POST:
         try:
             headers = [str(h) for h in json.loads(request.POST["headers"] or "[]")][:200]
         except (ValueError, TypeError):
             headers = []
-        form = forms.MappingForm(request.POST, request.FILES, headers=headers)
+        form = forms.MappingForm(request.POST, request.FILES, headers=headers, kept_name=kept_name)
     else:
-        form = forms.UploadForm(request.POST, request.FILES)
+        form = forms.UploadForm(request.POST, request.FILES, kept_name=kept_name)
     status = 400
     if form.is_valid():
         upload_file = form.cleaned_data["file"]
-        raw = upload_file.read()
+        if upload_file:
+            raw, name = upload_file.read(), upload_file.name
+        else:  # the file chosen at the step before, kept for this user and council
+            raw, name = services.kept_upload(council=council, user=request.user,
+                                             digest=form.cleaned_data["kept"]), kept_name or "spend file"
         mapping = form.mapping() if isinstance(form, forms.MappingForm) else None
-        try:
-            result = services.import_spend(council=council, raw=raw, name=upload_file.name, actor=request.user,
-                                           mapping=mapping, is_private=form.cleaned_data["is_private"])
-        except services.MappingNeeded as needed:
-            form = forms.MappingForm(headers=needed.headers)
-            context.update(mapping_needed=True, has_header=needed.has_header)
-            status = 200
-        except services.MarketInputError as error:
-            form.add_service_error(error)
-            context["problems"] = [{"row": r, "column": c, "reason": m}
-                                   for r, c, m in error.problems[:MAX_PROBLEMS_SHOWN]]
-            context["hidden"] = max(0, len(error.problems) - MAX_PROBLEMS_SHOWN)
+        if raw is None:
+            form.add_error("file", "We no longer hold the file you chose (files are kept for a day): choose it "
+                                   "again")
         else:
-            messages.success(request, result.message)
-            return redirect(reverse("market-council", args=[council.slug]))
+            try:
+                result = services.import_spend(council=council, raw=raw, name=name, actor=request.user,
+                                               mapping=mapping, is_private=form.cleaned_data["is_private"],
+                                               confirm_other_council=form.cleaned_data["confirm_other_council"])
+            except services.MappingNeeded as needed:
+                digest = services.keep_upload(council=council, user=request.user, raw=raw)
+                guesses = market_methods.guess_columns(needed.headers) if needed.has_header else {}
+                form = forms.MappingForm(headers=needed.headers, guesses=guesses, kept_name=name, initial={
+                    "kept": digest, "is_private": form.cleaned_data["is_private"]})
+                context.update(mapping_needed=True, has_header=needed.has_header, kept_name=name,
+                               guessed=len(guesses))
+                status = 200
+            except services.OtherCouncil as other:
+                digest = services.keep_upload(council=council, user=request.user, raw=raw)
+                form = forms.UploadForm(kept_name=name, ask_confirm=True, initial={
+                    "kept": digest, "is_private": form.cleaned_data["is_private"]})
+                form.ask_to_confirm(other.message)
+                if mapping is not None:
+                    form = _carry_mapping(form, headers, mapping, digest, name, other.message)
+                context.update(other_council=other.message, kept_name=name)
+                status = 409
+            except services.MarketInputError as error:
+                form.add_service_error(error)
+                context["problems"] = [{"row": r, "column": c, "reason": m}
+                                       for r, c, m in error.problems[:MAX_PROBLEMS_SHOWN]]
+                context["hidden"] = max(0, len(error.problems) - MAX_PROBLEMS_SHOWN)
+            else:
+                if not upload_file:
+                    services.drop_kept(council=council, user=request.user, digest=form.cleaned_data["kept"])
+                messages.success(request, result.message)
+                return redirect(reverse("market-council", args=[council.slug]))
     context["form"] = form
     return render(request, "market/upload.html", context, status=status)
+
+
+def _carry_mapping(form, headers, mapping, digest, name, message):
+    """The mapping form again, with the user's columns chosen, asking to confirm another council's file."""
+    out = forms.MappingForm(headers=headers, kept_name=name, ask_confirm=True,
+                            guesses=mapping, initial={"kept": digest, "is_private": form.initial.get("is_private")})
+    out.ask_to_confirm(message)
+    return out
 
 
 @login_required

@@ -212,3 +212,48 @@ def suggest_division(category: str | None) -> tuple[str, str] | None:
         if padded in words and (best is None or len(padded) > len(best[0])):
             best = (padded, keyword, division, order)
     return (best[2], best[1]) if best else None
+
+
+# Guessing a spend file's columns from its headers ----------------------------------------------------
+#
+# For a layout we do not know, the upload page preselects a column for each field from the header's words; the
+# user confirms or changes them. Each field has patterns in order of preference (whole words, on the header in
+# lower case); a column is given to one field at most, fields taking their turn in the order below, so "Supplier
+# Name" goes to the payee before "name" could be read as anything else.
+COLUMN_GUESSES = (
+    ("amount", (r"net amount", r"amount", r"value", r"total", r"£", r"gross")),
+    ("date", (r"payment date", r"date paid", r"paid date", r"transaction date", r"invoice date", r"date")),
+    ("supplier_id", (r"vat registration( number| no)?", r"vat (number|no|reg)", r"companies house", r"company (number|no|reg\w*)",
+                     r"charity (number|no)", r"supplier (id|number|no|code)", r"creditor (id|number|no)")),
+    ("payee", (r"supplier( name)?", r"payee( name)?", r"beneficiary( name)?", r"vendor( name)?", r"creditor( name)?",
+               r"merchant( name)?", r"recipient", r"name")),
+    ("reference", (r"transaction (number|no|id|ref\w*)", r"invoice (number|no|ref\w*)", r"reference", r"ref( no)?",
+                   r"document (number|no)", r"voucher")),
+    ("category", (r"expense type", r"expenditure (type|category)", r"category", r"pro ?class( label)?",
+                  r"service area", r"subjective\w*", r"account (detail|description|name)", r"expense")),
+    ("department", (r"department", r"directorate", r"service", r"cost cent(re|er)( name)?", r"organisational unit",
+                    r"division", r"portfolio")),
+    ("description", (r"description", r"purpose", r"narrative", r"details?", r"summary")),
+)
+
+
+def _header_words(text: str) -> str:
+    text = str(text or "").replace("\ufeff", "")
+    text = re.sub(r"([a-z])([A-Z])|([A-Z])([A-Z][a-z])", r"\1\3 \2\4", text)  # PaymentDate, VATNumber: two words
+    return " ".join(re.sub(r"[^a-z0-9£]+", " ", text.lower()).split())
+
+
+def guess_columns(headers) -> dict[str, int]:
+    """{field: 1-based column number} guessed from a spend file's header cells; fields with no likely column are
+    left out. "Date, Supplier, Amount, Description" -> {"amount": 3, "date": 1, "payee": 2, "description": 4}."""
+    names = [_header_words(h) for h in headers]
+    taken, out = set(), {}
+    for field, patterns in COLUMN_GUESSES:
+        for pattern in patterns:
+            rx = re.compile(rf"(?:^|\s){pattern}(?:\s|$)" if pattern != "£" else "£")
+            found = next((i for i, n in enumerate(names) if i not in taken and n and rx.search(n)), None)
+            if found is not None:
+                out[field] = found + 1
+                taken.add(found)
+                break
+    return out

@@ -30,6 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--mapping", help="JSON: {field: header name or 1-based column number}")
         parser.add_argument("--private", action="store_true", help="the file is not published")
         parser.add_argument("--synthetic", action="store_true", help="the file is made up (labelled synthetic)")
+        parser.add_argument("--force", action="store_true",
+                            help="load a file that looks like another council's (its layout or the council it names)")
 
     def handle(self, *args, action, file, council, mapping, private, synthetic, **options):
         if action == "layouts":
@@ -71,7 +73,11 @@ class Command(BaseCommand):
         try:
             result = services.import_spend(council=org, raw=path.read_bytes(), name=path.name,
                                            actor_label=f"commissioner market import {path.name}"[:200],
-                                           mapping=parsed_mapping, is_private=private, synthetic=synthetic)
+                                           mapping=parsed_mapping, is_private=private, synthetic=synthetic,
+                                           confirm_other_council=bool(options.get("force")))
+        except services.OtherCouncil as other:
+            raise CommandError(f"{path.name}: {other.message.replace('confirm to load it', 'run again with --force')}"
+                               ) from None
         except services.MappingNeeded as needed:
             self.stderr.write(f"{needed.message}. The file's {'columns' if needed.has_header else 'first row'}:")
             for i, h in enumerate(needed.headers, start=1):
@@ -83,7 +89,7 @@ class Command(BaseCommand):
             asked = self._ask(needed.headers)
             self.stdout.write(f"Mapping: {json.dumps(asked)} (remembered for files with this header)")
             return self.handle(action=action, file=file, council=council, mapping=json.dumps(asked),
-                               private=private, synthetic=synthetic)
+                               private=private, synthetic=synthetic, force=options.get("force", False))
         except services.MarketInputError as error:
             for row, column, message in error.problems[:200]:
                 self.stderr.write(f"row {row}, {column}: {message}")
