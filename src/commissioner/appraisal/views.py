@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from commissioner.appraisal import charts, forms, queries, services
 from commissioner.appraisal.models import Option
@@ -185,15 +185,21 @@ def add_option(request, pk):
     return _page(request, a, option_form=form, status=400)
 
 
-@login_required
-def edit_option(request, pk, option_id):
+def _option_to_change(request, pk, option_id, attempt):
+    """The appraisal and its option for a page that changes it: 404 if not visible, refused (audited) unless the
+    user may edit it."""
     a = _appraisal(request, pk)
     option = Option.objects.filter(appraisal=a, pk=option_id).first()
     if option is None:
         raise Http404("No option found")
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
-    services.refuse_unless_editor(request.user, a.owner, "change an option", option)
+    services.refuse_unless_editor(request.user, a.owner, attempt, option)
+    return a, option
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def edit_option(request, pk, option_id):
+    a, option = _option_to_change(request, pk, option_id, "change an option")
     if request.method == "POST":
         form = forms.OptionForm(request.POST)
         if form.is_valid():
@@ -223,15 +229,10 @@ def edit_option(request, pk, option_id):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete_option(request, pk, option_id):
     """A confirmation page (GET), then the option is removed (POST)."""
-    a = _appraisal(request, pk)
-    option = Option.objects.filter(appraisal=a, pk=option_id).first()
-    if option is None:
-        raise Http404("No option found")
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
-    services.refuse_unless_editor(request.user, a.owner, "remove an option", option)
+    a, option = _option_to_change(request, pk, option_id, "remove an option")
     if request.method == "POST":
         services.delete_option(actor=request.user, option=option)
         messages.success(request, f"Option removed: {option.name}")
@@ -242,12 +243,11 @@ def delete_option(request, pk, option_id):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def edit_settings(request, pk):
     """The appraisal's settings: title, service, horizon, optimism bias, discounting, linked contracts, the
     Monte Carlo draws and seed."""
     a = _appraisal(request, pk)
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
     services.refuse_unless_editor(request.user, a.owner, "change the appraisal", a)
     status = 200
     if request.method == "POST":
