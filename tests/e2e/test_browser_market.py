@@ -48,7 +48,7 @@ def test_upload_form_mapping_and_errors(page, server, tmp_path):
     unknown.write_text(UNKNOWN)
     page.set_input_files("#id_file", str(unknown))
     page.get_by_role("button", name="Load the file").click()
-    assert "We do not know this file" in page.content()
+    assert "We do not know the layout of unknown.csv" in page.content()
     assert _violations(page) == []
     page.get_by_role("button", name="Load the file").click()  # no file, no columns chosen
     assert "There is a problem" in page.content()
@@ -128,3 +128,33 @@ def test_category_mapping_and_file_removal_by_keyboard(page, server, tmp_path):
     page.get_by_text("Removed doncaster-april.csv").wait_for()
     assert "Removed doncaster-april.csv and its 2 payments" in page.content()
     assert _violations(page) == []
+
+
+WEIRD = "Date,Supplier,Amount,Description\n01/04/2024,Acme Widgets Ltd,1200.50,Widgets\n"
+
+
+def test_mapping_guesses_then_another_councils_file_asked_by_keyboard(page, server, tmp_path):
+    sign_in(page, server, "demo-admin")
+    page.goto(server + "/market/")
+    page.get_by_role("link", name=re.compile("Load a spend file for")).first.click()
+    upload_url = page.url
+    weird = tmp_path / "weird.csv"
+    weird.write_text(WEIRD)
+    page.set_input_files("#id_file", str(weird))
+    page.get_by_role("button", name="Load the file").click()
+    assert "We do not know the layout of weird.csv" in page.content()
+    chosen = {f: page.locator(f"#id_map_{f}").input_value() for f in ("payee", "date", "amount", "description")}
+    assert chosen == {"payee": "2", "date": "1", "amount": "3", "description": "4"}
+    assert _violations(page) == []
+    # a Hyndburn file under another council: the question, answered by keyboard
+    page.goto(upload_url)
+    hyndburn = ROOT / "data" / "samples" / "spend" / "hyndburn" / "1701.csv"
+    page.set_input_files("#id_file", str(hyndburn))
+    page.get_by_role("button", name="Load the file").click()
+    assert "This may be another council's file" in page.locator("#other-council").inner_text()
+    assert "There is a problem" in page.content()
+    assert _violations(page) == []
+    page.locator(".govuk-error-summary a").first.click()  # the summary leads to the checkbox
+    assert page.evaluate("document.activeElement.id") == "id_confirm_other_council"
+    page.keyboard.press("Space")
+    assert page.locator("#id_confirm_other_council").is_checked()

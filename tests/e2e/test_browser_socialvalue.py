@@ -30,7 +30,7 @@ def test_social_value_pages_have_no_axe_violations(page, server, username):
     model_url = _model_url(page, server)
     assert page.locator("h1").count() == 1
     text = page.content()
-    assert "synthetic" in text and "£136,993.51" in text and "1.37:1" in text and "41.6%" in text
+    assert "synthetic" in text and "£136,994" in text and "1.37:1" in text and "41.6%" in text
     assert _violations(page) == []
     page.goto(server + COUNCIL)
     assert "Local jobs (synthetic)" in page.content()
@@ -117,4 +117,53 @@ def test_keyboard_only_copy_of_an_open_proxy(page, server):
         page.keyboard.press("Enter")
     assert "1 open proxy copied into the library" in page.content()
     assert "Wellbeing: one WELLBY (central value)" in page.content()
+    assert _violations(page) == []
+
+
+# The walk-through's findings ------------------------------------------------------------------------
+
+OVERFLOW = """() => {
+  const wrap = document.querySelector('#outcomes-table').closest('.app-table-scroll');
+  const links = Array.from(document.querySelectorAll('#outcomes-table a'));
+  const right = wrap.getBoundingClientRect().right;
+  return {table: wrap.scrollWidth - wrap.clientWidth, page: document.documentElement.scrollWidth - window.innerWidth,
+          cut: links.filter(a => a.getBoundingClientRect().right > right + 1).map(a => a.textContent)};
+}"""
+
+
+def test_outcomes_table_fits_at_1200_and_scrolls_inside_its_wrapper_at_375(page, server, tmp_path):
+    sign_in(page, server, "demo-admin")
+    _model_url(page, server)
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.locator("#outcomes-table").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "outcomes-1200.png"), full_page=True)
+    wide = page.evaluate(OVERFLOW)
+    assert wide == {"table": 0, "page": 0, "cut": []}, wide  # nothing cut off: Change and Delete in view
+    assert page.locator("#outcomes-table a", has_text="Delete").first.is_visible()
+    source = page.locator("#outcomes-table th[scope='row'] span").first
+    assert source.inner_text().startswith("Source: Synthetic figure")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(tmp_path / "outcomes-375.png"), full_page=True)
+    narrow = page.evaluate(OVERFLOW)
+    assert narrow["page"] <= 0, narrow  # the page itself never scrolls sideways; the table scrolls in its wrapper
+    assert _violations(page) == []
+
+
+def test_social_value_index_from_the_navigation_and_every_error_at_once(page, server):
+    sign_in(page, server, "demo-admin")
+    page.goto(server + "/")
+    page.locator("header a", has_text="Social value").click()
+    page.wait_for_url(server + "/social-value/")
+    assert page.locator("h1").inner_text() == "Social return and social value"
+    assert _violations(page) == []
+    page.get_by_role("link", name="City of Doncaster Council: social value").click()
+    page.wait_for_url(server + COUNCIL)
+    page.locator("summary", has_text="Start an SROI model").click()
+    page.fill("#id_name", "Walk <b>model</b>")
+    page.fill("#id_inputs", "-5")
+    with page.expect_navigation():
+        page.locator("form", has=page.locator("#id_name")).locator("button").click()
+    summary = page.locator(".govuk-error-summary a").all_inner_texts()
+    assert summary == ["Enter the service, or choose a contract", "Value of inputs (£) must be 0 or more, not -5"]
+    assert page.locator("#id_inputs_error").is_visible() and page.locator("#id_service_error").is_visible()
     assert _violations(page) == []
