@@ -404,6 +404,29 @@ def test_retention_anonymises_inactive_accounts_and_keeps_their_stories(db, cont
 
 # Pages ------------------------------------------------------------------------------------------------
 
+def test_find_by_postcode_when_the_notice_writes_it_in_the_street_address(contract):
+    """Walk-through: Contracts Finder gives suppliers' postcodes inside streetAddress (no postalCode), so a search
+    by postcode area found nothing in the real data."""
+    from commissioner.register.models import Supplier
+
+    suppliers = Supplier.objects.exclude(address={})
+    assert suppliers.exists() and not any(s.address.get("postalCode") for s in suppliers)  # as published
+    assert queries.address_postcode({"streetAddress": "Little Easton Manor, Park Road, Essex, cm6  2jn"}) == "CM6 2JN"
+    assert queries.address_postcode({"postalCode": "DN1 3BU", "streetAddress": "1 Road, CM6 2JN"}) == "DN1 3BU"
+    assert queries.address_postcode({"streetAddress": "Unit 1A Industrial Estate"}) == ""
+    provider = services.providers_of(contract)[0]
+    supplier = provider.suppliers.first()
+    Supplier.objects.filter(pk=supplier.pk).update(address={"streetAddress": "Civic Offices, Waterdale, DN1 3BU"})
+    client = Client()
+    for wanted in ("DN", "dn1", "DN1 3BU", "dn13bu"):
+        response = client.get("/feedback/", {"postcode": wanted})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert f"/feedback/providers/{provider.pk}/" in page and f"/feedback/services/{contract.ocid}/" in page, wanted
+    page = client.get("/feedback/", {"postcode": "DN2"}).content.decode()
+    assert f"/feedback/providers/{provider.pk}/" not in page and "No providers match" in page
+
+
 def test_find_a_service_by_name_category_and_postcode(resident, contract, users):
     published(resident, contract, users["admin"])
     client = Client()
@@ -421,6 +444,10 @@ def test_find_a_service_by_name_category_and_postcode(resident, contract, users)
     r = client.get("/feedback/", {"postcode": "12345"})
     assert r.status_code == 400 and "Enter a postcode area like DN" in r.content.decode()
     assert client.get("/feedback/", {"category": "zz"}).status_code == 400
+    r = client.get("/feedback/", {"postcode": "zz<script>"})  # too long: named in plain words, escaped
+    text = r.content.decode()
+    assert r.status_code == 400 and "8 characters or fewer" in text and "Ensure this value" not in text
+    assert "zz&lt;script&gt;" in text and "zz<script>" not in text
 
 
 def test_service_page_shows_ratings_stories_themes_and_replies(resident, contract, users):

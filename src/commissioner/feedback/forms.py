@@ -25,6 +25,8 @@ class SearchForm(FeedbackForm):
     category = forms.ChoiceField(label="Category", required=False,
                                  choices=[("", "Any category"), *[(k, f"{k} {v}") for k, v in CPV_CHOICES]])
     postcode = forms.CharField(label="Provider's postcode area", required=False, max_length=8,
+                               error_messages={"max_length": "Enter a postcode area like DN, a district like DN1, "
+                                                             "or a full postcode (8 characters or fewer)"},
                                widget=forms.TextInput(attrs={"class": "govuk-input--width-5", "autocomplete": "off"}),
                                help_text="An area like DN, a district like DN1, or a full postcode")
 

@@ -120,6 +120,17 @@ class Search:
         return not (self.q or self.category or self.postcode)
 
 
+def address_postcode(address):
+    """The postcode of an OCDS address: ``postalCode``, else the last postcode written in ``streetAddress`` (as
+    Contracts Finder gives most suppliers' addresses: "Park Road, Little Easton, Essex, CM6 2JN"); "" if none."""
+    address = address if isinstance(address, dict) else {}
+    given = str(address.get("postalCode") or "").strip()
+    if given:
+        return given
+    found = moderation.POSTCODE.findall(str(address.get("streetAddress") or ""))
+    return " ".join(found[-1].upper().split()) if found else ""
+
+
 def _postcode_match(address_postcode, wanted):
     if not address_postcode:
         return False
@@ -148,8 +159,10 @@ def find(user, search: Search, limit=50):
         from commissioner.register.models import Supplier
 
         for pid, address in (Supplier.objects.filter(provider__in=providers)
-                             .filter(address__postalCode__istartswith=area).values_list("provider_id", "address")):
-            if _postcode_match((address or {}).get("postalCode", ""), search.postcode):
+                             .filter(Q(address__postalCode__istartswith=area)
+                                     | Q(address__streetAddress__icontains=area))
+                             .values_list("provider_id", "address")):
+            if _postcode_match(address_postcode(address), search.postcode):
                 ids.add(pid)
         providers = providers.filter(pk__in=ids)
         contracts = contracts.filter(contract_suppliers__supplier__provider_id__in=ids)
