@@ -297,6 +297,26 @@ def test_bad_exercise_settings_are_refused(users, changes, field, message):
     assert not Exercise.objects.exists()
 
 
+def test_every_bad_setting_of_an_exercise_is_named_at_once(users):
+    """Walk-through: an empty form said only "Enter the title"; then only "Enter the date voting opens"."""
+    data = {**BASE, "title": "", "budget": "", "opens_on": "", "closes_on": "", "minimum_age": "130"}
+    with pytest.raises(services.ParticipationInputError) as caught:
+        services.create_exercise(actor=users["admin"], owner=users["merton"], data=data)
+    assert caught.value.errors == [
+        ("title", "Enter the title"), ("budget", "Enter the budget (£)"), ("opens_on", "Enter the date voting opens"),
+        ("closes_on", "Enter the date voting closes"), ("minimum_age", "Minimum age must be from 0 to 120")]
+    assert caught.value.field == "title"
+    response = client_for(users, "commissioner").post(f"/participate/councils/{users['merton'].slug}/new/",
+                                                      {"kind": "budget", "ballot_type": "approval", "rule": "greedy",
+                                                       "tie_break": "cost,id", "verification": "code"})
+    assert response.status_code == 400
+    text = response.content.decode()
+    for message in ("Enter the title", "Enter the budget (£)", "Enter the date voting opens",
+                    "Enter the date voting closes"):
+        assert text.count(message) == 2, message  # in the error summary and on its field
+    assert not Exercise.objects.exists()
+
+
 def test_exercise_through_the_pages_and_html_is_escaped(users):
     client = client_for(users, "commissioner")
     slug = users["merton"].slug

@@ -17,7 +17,9 @@ def _text(label, max_length=300, required=False, attrs=None, help_text=""):
 
 class PForm(GovukFormMixin, forms.Form):
     def add_service_error(self, error):
-        self.add_error(error.field if error.field in self.fields else None, error.message)
+        """Every problem the service found (``errors``: a form shows them all at once), each on its field."""
+        for field, message in getattr(error, "errors", None) or [(error.field, error.message)]:
+            self.add_error(field if field in self.fields else None, message)
 
 
 BUDGET_BALLOTS = [(k, v) for k, v in Exercise.BallotType.choices if k in ("approval", "choose-1", "cumulative",

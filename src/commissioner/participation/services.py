@@ -51,9 +51,34 @@ class ParticipationInputError(ValueError):
     """Bad input from a council user: ``field`` names it; ``problems`` lists every problem of a .pb file
     (section, line, field, reason)."""
 
-    def __init__(self, field, message, problems=None, more=0):
+    def __init__(self, field, message, problems=None, more=0, errors=None):
         super().__init__(f"{field}: {message}")
         self.field, self.message, self.problems, self.more = field, message, problems or [], more
+        self.errors = list(errors or [(field, message)])  # every bad field of a form, (field, message)
+
+
+class _Errors:
+    """Collects the ParticipationInputError of each independent check, so a form shows every problem at once."""
+
+    def __init__(self):
+        self.errors = []
+
+    def __call__(self, check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ParticipationInputError as e:
+            self.errors += [x for x in e.errors if x not in self.errors]
+            return None
+
+    def add(self, field, message):
+        self.errors.append((field, message))
+
+    def has(self, *fields):
+        return any(f in fields for f, _ in self.errors)
+
+    def raise_any(self):
+        if self.errors:
+            raise ParticipationInputError(*self.errors[0], errors=self.errors)
 
 
 class BallotRefused(ValueError):
@@ -174,56 +199,61 @@ def start_of(day):
 
 
 def clean_exercise(data, *, kind=None):
-    """The fields of an exercise checked, or ParticipationInputError for the first bad one."""
+    """The fields of an exercise checked, or ParticipationInputError naming the first bad one, with every bad
+    field in its ``errors``."""
     kind = kind or parse_choice(data.get("kind") or "budget", "kind", Exercise.Kind.choices, "kind of exercise")
+    check = _Errors()
     out = {"kind": kind,
-           "title": parse_text(data.get("title"), "title", max_length=300),
-           "description": parse_text(data.get("description"), "description", max_length=10_000, required=False),
-           "service_area": parse_text(data.get("service_area"), "service_area", max_length=200,
-                                      required=kind == "priorities")}
+           "title": check(parse_text, data.get("title"), "title", max_length=300),
+           "description": check(parse_text, data.get("description"), "description", max_length=10_000,
+                                required=False),
+           "service_area": check(parse_text, data.get("service_area"), "service_area", max_length=200,
+                                 required=kind == "priorities")}
     types = PRIORITY_TYPES if kind == "priorities" else BUDGET_TYPES
     ballot_type = str(data.get("ballot_type") or "").strip()
     if ballot_type not in types:
         names = {"ordinal": "ranking", "weights": "weights"}
-        raise ParticipationInputError("ballot_type", "Choose the ballot type: " + (
+        check.add("ballot_type", "Choose the ballot type: " + (
             "ranking or weights" if kind == "priorities" else "approval, choose one, cumulative or ordinal")
             if not ballot_type else f"A {names.get(ballot_type, ballot_type)} ballot does not suit this exercise")
     out["ballot_type"] = ballot_type
     if kind == "budget":
-        out["budget"] = parse_number(data.get("budget"), "budget", low=Decimal("0.01"), label="budget (£)")
+        out["budget"] = check(parse_number, data.get("budget"), "budget", low=Decimal("0.01"), label="budget (£)")
     else:
         out["budget"] = None
     whole = {"required": False, "whole": True, "low": 0}
-    out["min_choices"] = parse_number(data.get("min_choices"), "min_choices", label="fewest choices", **whole)
-    out["max_choices"] = parse_number(data.get("max_choices"), "max_choices", label="most choices", **whole)
+    out["min_choices"] = check(parse_number, data.get("min_choices"), "min_choices", label="fewest choices", **whole)
+    out["max_choices"] = check(parse_number, data.get("max_choices"), "max_choices", label="most choices", **whole)
     if ballot_type == "choose-1":
         out["min_choices"] = out["max_choices"] = 1
     if out["max_choices"] == 0:
-        raise ParticipationInputError("max_choices", "Most choices must be 1 or more (or blank: no limit)")
-    if out["min_choices"] is not None and out["max_choices"] is not None and out["min_choices"] > out["max_choices"]:
-        raise ParticipationInputError("min_choices", f"Fewest choices ({out['min_choices']}) must not be more than "
-                                                     f"most choices ({out['max_choices']})")
+        check.add("max_choices", "Most choices must be 1 or more (or blank: no limit)")
+    elif out["min_choices"] is not None and out["max_choices"] is not None and out["min_choices"] > out["max_choices"]:
+        check.add("min_choices", f"Fewest choices ({out['min_choices']}) must not be more than "
+                                 f"most choices ({out['max_choices']})")
     out["points_total"] = out["max_points"] = None
     if ballot_type == "cumulative":
-        out["points_total"] = parse_number(data.get("points_total"), "points_total", whole=True, low=1,
-                                           label="points each voter shares out")
+        out["points_total"] = check(parse_number, data.get("points_total"), "points_total", whole=True, low=1,
+                                    label="points each voter shares out")
     if ballot_type == "weights":
-        out["max_points"] = parse_number(data.get("max_points") or "10", "max_points", whole=True, low=1,
-                                         label="highest weight")
-    opens = parse_date(data.get("opens_on"), "opens_on", "date voting opens")
-    closes = parse_date(data.get("closes_on"), "closes_on", "date voting closes")
-    if closes < opens:
-        raise ParticipationInputError("closes_on", "The date voting closes must not be before the date it opens")
-    out["opens_at"], out["closes_at"] = start_of(opens), start_of(closes + timedelta(days=1))
+        out["max_points"] = check(parse_number, data.get("max_points") or "10", "max_points", whole=True, low=1,
+                                  label="highest weight")
+    opens = check(parse_date, data.get("opens_on"), "opens_on", "date voting opens")
+    closes = check(parse_date, data.get("closes_on"), "closes_on", "date voting closes")
+    if opens is not None and closes is not None:
+        if closes < opens:
+            check.add("closes_on", "The date voting closes must not be before the date it opens")
+        out["opens_at"], out["closes_at"] = start_of(opens), start_of(closes + timedelta(days=1))
     areas = str(data.get("eligible_areas") or "")
     out["eligible_areas"] = [a.strip()[:200] for a in re.split(r"[,\n]", areas) if a.strip()][:200]
-    out["minimum_age"] = parse_number(data.get("minimum_age"), "minimum_age", required=False, whole=True, low=0,
-                                      label="minimum age")
+    out["minimum_age"] = check(parse_number, data.get("minimum_age"), "minimum_age", required=False, whole=True,
+                               low=0, label="minimum age")
     if out["minimum_age"] is not None and out["minimum_age"] > 120:
-        raise ParticipationInputError("minimum_age", "Minimum age must be from 0 to 120")
-    out.update(clean_rule(data, kind=kind))
-    out["verification"] = parse_choice(data.get("verification") or "code", "verification",
-                                       Exercise.Verification.choices, "way voters are verified")
+        check.add("minimum_age", "Minimum age must be from 0 to 120")
+    out.update(check(clean_rule, data, kind=kind) or {})
+    out["verification"] = check(parse_choice, data.get("verification") or "code", "verification",
+                                Exercise.Verification.choices, "way voters are verified")
+    check.raise_any()
     return out
 
 
