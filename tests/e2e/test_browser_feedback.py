@@ -163,3 +163,21 @@ def test_keyboard_only_story_with_markup_is_escaped(page, server, browser):
     assert dialogs == []
     moderator.context.close()
     public.context.close()
+
+
+def _chart_scale(page):
+    """How much the chart's SVG is scaled on screen (its labels are 16px at scale 1)."""
+    return page.locator("figure.app-chart svg").first.evaluate(
+        "svg => svg.getBoundingClientRect().width / svg.viewBox.baseVal.width")
+
+
+def test_rating_chart_keeps_its_text_size_on_a_wide_screen_and_fits_a_phone(page, server):
+    """Walk-through: at 1200px the 420px-wide chart was stretched to the column, its labels about 37px high."""
+    service = _service_url(page, server)
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto(server + service)
+    assert 0.9 <= _chart_scale(page) <= 1.25
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(server + service)
+    box = page.locator("figure.app-chart svg").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375

@@ -120,3 +120,17 @@ def test_keyboard_only_vote_and_receipt_check(page, server):
     with page.expect_navigation():
         page.get_by_role("button", name="Cast my vote").click()
     assert "This code has already been used to vote: each resident votes once" in page.content()
+
+
+@pytest.mark.parametrize("title", [PUBLISHED_TITLE, PRIORITIES_TITLE])
+def test_results_chart_keeps_its_text_size_on_a_wide_screen_and_fits_a_phone(page, server, title):
+    """Walk-through: at 1200px the 640px-wide chart was stretched to the column, its labels about 24px high."""
+    results = _exercise_url(page, server, title) + "results/"
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto(results)
+    svg = page.locator("figure.app-chart svg").first
+    assert 0.9 <= svg.evaluate("s => s.getBoundingClientRect().width / s.viewBox.baseVal.width") <= 1.1
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(results)
+    box = svg.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
