@@ -470,7 +470,7 @@ def test_openapi_document(client):
     assert spec["paths"][f"{API}/contracts"]["get"]["security"] == [{}, {"SessionAuth": []}]
     names = {p["name"] for p in spec["paths"][f"{API}/contracts"]["get"]["parameters"]}
     assert names == {"q", "buyer", "category", "supplier_type", "status", "method", "value_min", "value_max",
-                     "start_from", "start_to", "end_from", "end_to", "provider", "sort", "page", "page_size"}
+                     "start_from", "start_to", "end_from", "end_to", "provider", "feedback", "sort", "page", "page_size"}
     assert "text/csv" in spec["paths"][f"{API}/contracts.csv"]["get"]["responses"]["200"]["content"]
 
 
