@@ -590,3 +590,27 @@ def test_demo_is_synthetic_deterministic_and_idempotent(db):
         "title", "contract_id", "happened", "overall")) == before
     page = Client().get(f"/feedback/services/{stories.first().contract.ocid}/").content.decode()
     assert "Some of these stories are synthetic" in page and "Synthetic" in page
+
+
+def test_demo_gives_the_demo_provider_a_story_to_reply_to(users):
+    """Walk-through: no demo story was about demo-provider's provider, so its users had nothing to reply to."""
+    from commissioner.orgs.services import create_user
+    from commissioner.performance.services import link_provider_user
+
+    contract = (Contract.objects.filter(owner__la_code="DNC", source="ocds", is_private=False,
+                                        contract_suppliers__supplier__provider__isnull=False)
+                .order_by("-ocid").first())
+    provider = services.providers_of(contract)[0]
+    user = create_user(username="demo-provider", password=PASSWORD)
+    link_provider_user(actor=None, user=user, provider=provider)
+    services.demo(la_code="DNC", password=PASSWORD)
+    story = Story.objects.get(synthetic=True, provider=provider, submission_key="demo-provider")
+    assert story.status == "published" and story.contract == contract and "SYNTHETIC" in story.text
+    assert not story.replies.exists() and services.can_reply(user, story)
+    services.demo(la_code="DNC", password=PASSWORD)
+    assert Story.objects.filter(submission_key="demo-provider").count() == 1
+    client = Client()
+    client.force_login(user)
+    response = client.post(f"/feedback/stories/{story.pk}/reply/", {"text": "We now plan rotas.", "change": "planned"})
+    assert response.status_code == 302
+    assert story.replies.get().provider == provider

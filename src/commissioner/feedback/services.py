@@ -683,6 +683,10 @@ DEMO_STORIES = (  # (contract index, title, text, overall, recommend, listened, 
      "SYNTHETIC DEMO STORY. Fixed quickly and the person who came was polite and tidy.", 5, "yes", 5, 4,
      "Thank you for taking the time to tell us.", ""),
 )
+DEMO_PROVIDER_USER = "demo-provider"  # core.management.commands.commissioner_demo.DEMO_PROVIDER
+DEMO_PROVIDER_STORY = ("Carers changed every week",
+                       ("SYNTHETIC DEMO STORY. The carers were kind, but a different person came nearly every week "
+                        "and we had to explain everything again each time."), 3, "unsure", 3)
 DEMO_HELD = ("Rude driver on Tuesday",
              "SYNTHETIC DEMO STORY. The driver, Mr Smith, was rude to my mother. Call me on 07700 900123 to discuss.",
              1, "no", 1, 1)
@@ -704,6 +708,7 @@ def demo(*, la_code="DNC", password=None):
         return []
     label = [(DEMO_RESIDENT, "resident (synthetic): shares and reads feedback at /feedback/")]
     if Story.objects.filter(synthetic=True, council=org).exists():
+        _demo_provider_story(org)
         return label
     today = date(2025, 6, 1)  # fixed, so the demo is the same whenever it is made
     with transaction.atomic():
@@ -732,7 +737,33 @@ def demo(*, la_code="DNC", password=None):
         _demo_story(user, contracts[0], title, text, overall, rec, listened, date(2025, 5, 1), 99)
         audit(actor_label="demo", organisation=org, action="demo-feedback", obj=org,
               after={"stories": len(DEMO_STORIES) + 1, "synthetic": True})
+    _demo_provider_story(org)
     return label
+
+
+def _demo_provider_story(org):
+    """One published, unanswered synthetic story on a contract of the demo provider user's provider (made by the
+    demo command), so that ``demo-provider`` has a story to reply to. Made once."""
+    from commissioner.performance.models import ProviderUser
+
+    link = ProviderUser.objects.filter(user__username=DEMO_PROVIDER_USER).first()
+    user = get_user_model().objects.filter(username=DEMO_RESIDENT).first()
+    if link is None or user is None:
+        return None
+    contract = (Contract.objects.filter(owner=org, is_private=False,
+                                        contract_suppliers__supplier__provider=link.provider_id)
+                .order_by("ocid").first())
+    if contract is None or Story.objects.filter(synthetic=True, contract=contract, provider=link.provider_id,
+                                                submission_key="demo-provider").exists():
+        return None
+    title, text, overall, rec, listened = DEMO_PROVIDER_STORY
+    with transaction.atomic():
+        story = _demo_story(user, contract, title, text, overall, rec, listened, date(2025, 4, 1), 100)
+        story.provider_id, story.submission_key = link.provider_id, "demo-provider"
+        story.status, story.published_at = Story.Status.PUBLISHED, timezone.now()
+        story.save()
+        ModerationEvent.objects.create(story=story, actor_label="demo (synthetic)", action="publish")
+    return story
 
 
 def _demo_story(user, contract, title, text, overall, rec, listened, month, i):
