@@ -41,7 +41,11 @@ class Command(BaseCommand):
         self.stdout.write(__import__("commissioner.participation.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL))  # synthetic PB
         users += __import__("commissioner.feedback.services", fromlist=["demo"]).demo(la_code=DEMO_COUNCIL, password=DEMO_PASSWORD)  # synthetic stories
         self.stdout.write("")
-        self.stdout.write(f"Commissioner is running at http://{bind}/")
+        if no_serve:
+            self.stdout.write(f"The demo is set up. Serve it with `commissioner serve --bind {bind}`, then open "
+                              f"http://{bind}/")
+        else:
+            self.stdout.write(f"Commissioner is starting at http://{bind}/")
         for username, role in users:
             self.stdout.write(f"  demo login: {username} / {DEMO_PASSWORD}   ({role})")
         self.stdout.write("  (demo passwords only: change them or create real users with `commissioner createuser`)")
