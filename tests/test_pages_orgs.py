@@ -247,3 +247,17 @@ def test_pages_have_one_h1_captions_and_no_inline_styles(users, private_contract
         html = client.get(url).content.decode()
         assert html.count("<h1") == 1 and "style=" not in html, url
         assert html.count("<table") == html.count("<caption"), url
+
+
+def test_audit_shows_a_deleted_records_children_kept_under_a_reverse_relation(users):
+    """A deleted record's audit entry may keep its children under a reverse relation's name (a provider's
+    'suppliers'): the trail shows the key, it does not fail."""
+    from commissioner.register.models import Provider
+
+    provider = Provider.objects.filter(is_private=False).first()
+    audit(actor=users["superuser"], organisation=users["merton"], action="deleted", obj=provider,
+          before={"name": provider.name, "suppliers": [{"name": "A"}]})
+    response = client_for(users, "superuser").get("/audit/", {"action": "deleted"})
+    assert response.status_code == 200
+    fields = [c["field"] for c in response.context["page_obj"][0].changes]
+    assert fields == ["name", "suppliers"]

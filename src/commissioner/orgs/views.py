@@ -187,9 +187,11 @@ def _display(value):
 def _field_label(model_label, name):
     """The model field's verbose name where we know it ("companies house"), else the key with spaces."""
     try:
-        return str(apps.get_model(model_label)._meta.get_field(name).verbose_name)
+        field = apps.get_model(model_label)._meta.get_field(name)
     except (LookupError, ValueError, FieldDoesNotExist):
-        return name.replace("_", " ")
+        field = None
+    # A reverse relation (a deleted record's children kept in its audit entry) has no verbose name.
+    return str(getattr(field, "verbose_name", None) or name.replace("_", " "))
 
 
 def field_changes(before, after, model_label=""):
