@@ -85,7 +85,12 @@ def test_register_confirm_by_emailed_link_then_post(db, contract):
     client = Client()
     r = client.post("/feedback/account/register/", {"email": "New.Person@Example.org", "display_name": "Jo",
                                                      "password": PASSWORD, "password_again": PASSWORD})
-    assert r.status_code == 200 and "Check your email" in r.content.decode()
+    # post/redirect/get: a refresh of "Check your email" sends nothing again
+    assert r.status_code == 302 and r["Location"] == "/feedback/account/registered/"
+    for _ in range(2):
+        page = client.get(r["Location"])
+        assert page.status_code == 200 and "Check your email" in page.content.decode()
+        assert "new.person@example.org" in page.content.decode()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new.person@example.org"]
     link = re.search(r"http\S+/feedback/account/confirm/\S+/", mail.outbox[0].body).group(0)
     share = f"/feedback/services/{contract.ocid}/share/"

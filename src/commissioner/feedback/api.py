@@ -98,8 +98,11 @@ class ReplyIn(Schema):
 
 
 class ModerateIn(Schema):
-    action: str = Field(..., description="publish, redact (publish with personal data removed) or reject")
-    note: str = Field("", description="The reason (needed to reject); never quote removed personal data.")
+    action: str = Field(..., description="A held or hidden story: publish, redact (publish with personal data "
+                                         "removed) or reject. A published story: redact, hide (until it is reviewed) "
+                                         "or reject (unpublish). The same decision sent twice changes nothing.")
+    note: str = Field("", description="The reason (needed to reject or hide; the author sees it); never quote removed "
+                                      "personal data.")
     text: str | None = Field(None, description="For redact: the text to publish (default: automatic removal).")
 
 
@@ -127,8 +130,9 @@ def _out(story, user):
     }
 
 
-def _invalid(field, message):
-    return ValidationError([{"loc": ("body", field), "msg": message, "type": "invalid"}])
+def _invalid(field, message, errors=None):
+    """A 422 naming the field (``errors``: every (field, message) problem found, all named at once)."""
+    return ValidationError([{"loc": ("body", f), "msg": m, "type": "invalid"} for f, m in (errors or [(field, message)])])
 
 
 def _story(request, pk):
@@ -183,7 +187,7 @@ def create_story(request, payload: StoryIn):
             year=payload.year, anonymous=payload.anonymous, ip=client_ip(request),
             submission_key=payload.submission_key)
     except services.FeedbackInputError as e:
-        raise _invalid(e.field, e.message) from None
+        raise _invalid(e.field, e.message, e.errors) from None
     except services.RateLimited as e:
         from commissioner.api import problem
 
@@ -201,7 +205,7 @@ def report_story(request, story_id: int, payload: ReportIn):
         counted = services.report_story(story=story, reporter=request.user, ip=client_ip(request),
                                         reason=payload.reason)
     except services.FeedbackInputError as e:
-        raise _invalid(e.field, e.message) from None
+        raise _invalid(e.field, e.message, e.errors) from None
     story.refresh_from_db()
     return Status(201 if counted else 200, {"counted": counted, "status": story.status})
 
@@ -214,7 +218,7 @@ def reply_story(request, story_id: int, payload: ReplyIn):
     try:
         row = services.reply(actor=request.user, story=story, text=payload.text, change=payload.change)
     except services.FeedbackInputError as e:
-        raise _invalid(e.field, e.message) from None
+        raise _invalid(e.field, e.message, e.errors) from None
     return Status(201, {"by": row.by, "text": row.text, "change": row.change, "created_at": row.created_at,
                         "synthetic": row.synthetic})
 
@@ -233,12 +237,12 @@ def moderation_queue(request, status: str | None = None):
 @router.post("/feedback/stories/{int:story_id}/moderation", response=StoryOut, auth=django_auth,
              url_name="feedback_story_moderate")
 def moderate_story(request, story_id: int, payload: ModerateIn):
-    """Publish, publish with personal data removed, or reject a held or hidden story."""
+    """Moderate a story: only the decisions that apply to it as it is now (422 otherwise)."""
     story = _story(request, story_id)
     try:
         services.moderate(actor=request.user, story=story, action=payload.action, note=payload.note,
                           text=payload.text)
     except services.FeedbackInputError as e:
-        raise _invalid(e.field, e.message) from None
+        raise _invalid(e.field, e.message, e.errors) from None
     return _out(queries.story(request.user, story_id), request.user)
 

@@ -5,6 +5,7 @@ import secrets
 
 from django import forms
 
+from commissioner.feedback import services
 from commissioner.feedback.models import BlockedTerm, Change, Recommend
 from commissioner.register.cpv import CHOICES as CPV_CHOICES
 from commissioner.register.forms import GovukFormMixin
@@ -14,14 +15,28 @@ FIELD_FOR_ERROR = {"happened": "month", "subject": None, "provider": None, "stor
 
 
 class FeedbackForm(GovukFormMixin, forms.Form):
-    def add_service_error(self, error):
-        field = FIELD_FOR_ERROR.get(error.field, error.field)
-        self.add_error(field if field in self.fields else None, error.message)
+    def add_service_error(self, error, only_new=False):
+        """Every problem of a ``services.FeedbackInputError`` on the field it names (``only_new``: only on fields
+        with no error yet, when the form's own checks have found some)."""
+        for name, message in error.errors:
+            field = self._field_for(name, error)
+            if field is not None and field not in self.fields:
+                field = None
+            if only_new and field is not None and field in self.errors:
+                continue
+            if only_new and field is None and message in self.non_field_errors():
+                continue
+            self.add_error(field, message)
+
+    def _field_for(self, name, error):
+        return FIELD_FOR_ERROR.get(name, name)
 
 
 class SearchForm(FeedbackForm):
     q = forms.CharField(label="Service or provider name", required=False, max_length=100,
-                        help_text="For example: home care, library, waste, or a provider's name")
+                        help_text="Services whose title has all the words you type, or that a provider of that "
+                                  "name delivers; the exact phrase comes first. For example: home care, library, "
+                                  "waste, or a provider's name")
     category = forms.ChoiceField(label="Category", required=False,
                                  choices=[("", "Any category"), *[(k, f"{k} {v}") for k, v in CPV_CHOICES]])
     postcode = forms.CharField(label="Provider's postcode area", required=False, max_length=8,
@@ -53,10 +68,12 @@ class StoryForm(FeedbackForm):
                                   error_messages={"required": "Select whether you would recommend the service"})
     listened = forms.ChoiceField(label="Did you feel listened to?", choices=LISTENED, widget=forms.RadioSelect,
                                  error_messages={"required": "Select how far you felt listened to"})
-    month = forms.CharField(label="Month", max_length=2, error_messages={"required": "Enter the month it happened"},
+    # The month and year are one GOV.UK date input: one message for the date (on the first part in error, so the
+    # error summary links there), and every part in error marked (``date_parts``). services.clean_story checks them.
+    month = forms.CharField(label="Month", required=False,
                             widget=forms.TextInput(attrs={"inputmode": "numeric",
                                                           "class": "govuk-date-input__input govuk-input--width-2"}))
-    year = forms.CharField(label="Year", max_length=4, error_messages={"required": "Enter the year it happened"},
+    year = forms.CharField(label="Year", required=False,
                            widget=forms.TextInput(attrs={"inputmode": "numeric",
                                                          "class": "govuk-date-input__input govuk-input--width-4"}))
     anonymous = forms.BooleanField(label="Show my story as from an \"Anonymous resident\"", required=False,
@@ -66,8 +83,35 @@ class StoryForm(FeedbackForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.date_parts = ()
         if not self.is_bound:
             self.initial.setdefault("submission_key", secrets.token_urlsafe(16))
+
+    def _field_for(self, name, error):
+        if name == "happened":
+            self.date_parts = error.date_parts or ("month", "year")
+            return self.date_parts[0]
+        return super()._field_for(name, error)
+
+    @property
+    def date_error(self):
+        """The one message for the date (month and year), if any."""
+        for name in ("month", "year"):
+            if self.errors.get(name):
+                return self.errors[name][0]
+        return ""
+
+    def clean(self):
+        """Every problem at once: the service's checks run on what was typed, and name what the form's own checks
+        (a missing answer) have not already named."""
+        data = super().clean()
+        raw = {name: self.data.get(self.add_prefix(name)) for name in
+               ("title", "text", "overall", "recommend", "listened", "month", "year")}
+        try:
+            services.clean_story(**raw)
+        except services.FeedbackInputError as e:
+            self.add_service_error(e, only_new=True)
+        return data
 
 
 class RegisterForm(FeedbackForm):
@@ -89,9 +133,16 @@ class RegisterForm(FeedbackForm):
                                               required=False)
 
     def clean(self):
+        """Every problem at once: the form's (missing answers, passwords that differ) and the service's (the
+        email address, the name, the password's strength) for what was typed."""
         data = super().clean()
         if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
             self.add_error("password_again", "The passwords do not match")
+        given = {name: (None if name in self.errors or not data.get(name) and name != "display_name"
+                        else data.get(name, "")) for name in ("email", "password", "display_name")}
+        problems = services.registration_problems(**given)
+        if problems:
+            self.add_service_error(services.FeedbackInputError(*problems[0], errors=problems), only_new=True)
         return data
 
 
@@ -121,18 +172,40 @@ class ReplyForm(FeedbackForm):
                                required=False, initial="")
 
 
+ACTION_LABELS = {
+    "held": {"publish": "Publish as it is", "redact": "Publish with personal data removed (the text below)",
+             "reject": "Do not publish (give the reason: the author sees it)"},
+    "hidden": {"publish": "Publish it again: the reports were not justified",
+               "redact": "Publish it again with personal data removed (the text below)",
+               "reject": "Do not publish (give the reason: the author sees it)"},
+    "published": {"redact": "Remove personal data (the text below) and keep it published",
+                  "hide": "Hide it until it is reviewed (give the reason: the author sees it)",
+                  "reject": "Unpublish it (give the reason: the author sees it)"},
+}
+
+
 class ModerateForm(FeedbackForm):
-    action = forms.ChoiceField(label="Decision", widget=forms.RadioSelect, choices=[
-        ("publish", "Publish as it is"),
-        ("redact", "Publish with personal data removed (the text below)"),
-        ("reject", "Do not publish (give the reason: the author sees it)")],
-        error_messages={"required": "Choose a decision"})
+    """A moderator's decision on a story: only the decisions that apply to the story as it is now
+    (``services.actions_for``)."""
+
+    action = forms.ChoiceField(label="Decision", widget=forms.RadioSelect, choices=[],
+                               error_messages={"required": "Choose a decision",
+                                               "invalid_choice": "Choose one of the decisions listed"})
     text = forms.CharField(label="Text to publish, with personal data removed", required=False, max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 5}),
-                           help_text="Only used for 'Publish with personal data removed'; the removed text is not "
-                                     "kept anywhere")
+                           help_text="Only used to remove personal data; the removed text is not kept anywhere")
     note = forms.CharField(label="Reason (kept in the moderation history)", required=False, max_length=500,
-                           help_text="Say why, never quote the personal data you removed")
+                           help_text="Needed to hide or not publish a story: the author sees it. Say why, never quote "
+                                     "the personal data you removed")
+
+    def __init__(self, *args, story=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = story.status if story is not None else "held"
+        labels = ACTION_LABELS.get(status, {})
+        allowed = services.actions_for(story) if story is not None else tuple(labels)
+        self.fields["action"].choices = [(a, labels.get(a, services.ACTIONS[a])) for a in allowed]
+        self.fields["action"].label = {"published": "What to do with this published story",
+                                       "hidden": "Review this hidden story"}.get(status, "Decision")
 
 
 class BlockForm(FeedbackForm):

@@ -5,7 +5,7 @@ the story's moderators."""
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 
 from commissioner.feedback import analysis, services
 from commissioner.feedback.models import ModerationEvent, Notification, Reply, Story
@@ -66,8 +66,23 @@ def story(user, pk):
     return None
 
 
+EVENT_LABELS = {"held": "Held for a moderator", "publish": "Published", "redact": "Published with personal data "
+                "removed", "reject": "Not published", "hide": "Hidden until reviewed", "hidden": "Hidden after reports"}
+
+
+def _labelled(event):
+    if event is not None:
+        event.label = EVENT_LABELS.get(event.action, event.action)
+    return event
+
+
 def history(story):
-    return list(ModerationEvent.objects.filter(story=story))
+    return [_labelled(e) for e in ModerationEvent.objects.filter(story=story)]
+
+
+def last_decision(story):
+    """The latest moderation event after the automatic checks (a decision, or hiding after reports), or None."""
+    return _labelled(ModerationEvent.objects.filter(story=story).exclude(action="held").order_by("-at", "-id").first())
 
 
 def moderation_queue(user, status=None):
@@ -141,14 +156,38 @@ def _postcode_match(address_postcode, wanted):
     return moderation.postcode_district(address_postcode) == moderation.postcode_district(wanted)
 
 
+def _all_words(field, words):
+    q = Q()
+    for word in words:
+        q &= Q(**{f"{field}__icontains": word})
+    return q
+
+
 def find(user, search: Search, limit=50):
-    """Services (contracts) and providers matching the search, each with its published story count."""
+    """Services (contracts) and providers matching the search, each with its published story count.
+
+    A name (``q``) matches a service whose title holds the phrase (first), else all its words (next), or that a
+    provider whose name holds them delivers (then); a provider whose name holds the phrase (first), else all its
+    words, or one of whose identities (as notices name them) holds them. Words are never matched one by one
+    somewhere in a notice (the description, the buyer): "home care" does not find "Works on Field Lane estate".
+    Within each rank, most published stories first."""
     contracts = Contract.objects.visible_to(user).filter(contract_suppliers__isnull=False)
     providers = Provider.objects.visible_to(user)
+    contract_rank = provider_rank = Value(0)
     if search.q:
-        for word in search.q.lower().split()[:8]:
-            contracts = contracts.filter(Q(search_text__contains=word) | Q(title__icontains=word))
-            providers = providers.filter(Q(name__icontains=word) | Q(suppliers__name__icontains=word))
+        phrase = search.q.lower()
+        words = phrase.split()[:8]
+        title_phrase, title_words = Q(title__icontains=phrase), _all_words("title", words)
+        by_provider = Q(pk__in=Contract.objects.filter(
+            _all_words("contract_suppliers__supplier__provider__name", words)).values("pk"))
+        contracts = contracts.filter(title_phrase | title_words | by_provider)
+        contract_rank = Case(When(title_phrase, then=Value(0)), When(title_words, then=Value(1)), default=Value(2),
+                             output_field=IntegerField())
+        name_phrase, name_words = Q(name__icontains=phrase), _all_words("name", words)
+        by_identity = Q(pk__in=Provider.objects.filter(_all_words("suppliers__name", words)).values("pk"))
+        providers = providers.filter(name_phrase | name_words | by_identity)
+        provider_rank = Case(When(name_phrase, then=Value(0)), When(name_words, then=Value(1)), default=Value(2),
+                             output_field=IntegerField())
     if search.category:
         contracts = contracts.filter(cpv_division=search.category)
         providers = providers.filter(suppliers__contract_links__contract__cpv_division=search.category)
@@ -167,10 +206,13 @@ def find(user, search: Search, limit=50):
         providers = providers.filter(pk__in=ids)
         contracts = contracts.filter(contract_suppliers__supplier__provider_id__in=ids)
     published_q = Q(stories__status=Story.Status.PUBLISHED)
-    contracts = (contracts.distinct().annotate(story_count=Count("stories", filter=published_q, distinct=True))
-                 .select_related("buyer").order_by("-story_count", "title", "ocid")[:limit])
-    providers = (providers.distinct().annotate(story_count=Count("stories", filter=published_q, distinct=True))
-                 .order_by("-story_count", "name", "id")[:limit])
+    contracts = (Contract.objects.filter(pk__in=contracts.values("pk"))
+                 .annotate(match_rank=contract_rank,
+                           story_count=Count("stories", filter=published_q, distinct=True))
+                 .select_related("buyer").order_by("match_rank", "-story_count", "title", "ocid")[:limit])
+    providers = (Provider.objects.filter(pk__in=providers.values("pk"))
+                 .annotate(match_rank=provider_rank, story_count=Count("stories", filter=published_q, distinct=True))
+                 .order_by("match_rank", "-story_count", "name", "id")[:limit])
     return list(contracts), list(providers)
 
 

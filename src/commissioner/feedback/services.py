@@ -49,9 +49,20 @@ REPEAT_DAYS = 30  # the same text posted within this many days is held as spam
 
 
 class FeedbackInputError(ValueError):
-    def __init__(self, field, message):
+    """Bad input: ``field`` and ``message`` name the first problem; ``errors`` lists every problem found, as
+    (field, message) pairs, so that a page shows them all at once. ``date_parts`` says which of the month and
+    year a "happened" problem is about (the page marks those boxes)."""
+
+    def __init__(self, field, message, errors=None, date_parts=("month", "year")):
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
+        self.errors = list(errors or [(field, message)])
+        self.date_parts = tuple(date_parts)
+
+
+def _raise_all(errors, date_parts=("month", "year")):
+    if errors:
+        raise FeedbackInputError(*errors[0], errors=errors, date_parts=date_parts)
 
 
 class RateLimited(Exception):
@@ -168,27 +179,46 @@ def _clean_display_name(name):
     return name
 
 
+def registration_problems(*, email, password, display_name=""):
+    """Every problem with a resident's sign-up, as (field, message) pairs ([]: none). A value given as None is
+    not checked (the page has already said it is missing)."""
+    User = get_user_model()
+    problems = []
+    if email is not None:
+        email = (email or "").strip().lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(("email", "Enter an email address in the correct format, like name@example.com"))
+        else:
+            if len(email) > 150:
+                problems.append(("email", "Enter an email address of 150 characters or fewer"))
+            elif email_blocked(email):
+                problems.append(("email", "This email address cannot be used to share feedback"))
+            elif User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+                problems.append(("email", "An account with this email address already exists: sign in instead"))
+    if display_name is not None:
+        try:
+            _clean_display_name(display_name)
+        except FeedbackInputError as e:
+            problems.append((e.field, e.message))
+    if password is not None:
+        candidate = User(username=(email or "").strip().lower(), email=(email or "").strip().lower())
+        try:
+            password_validation.validate_password(password or "", candidate)
+        except ValidationError as e:
+            problems.append(("password", " ".join(e.messages)))
+    return problems
+
+
 def register_resident(*, email, password, display_name="", anonymous_by_default=False):
-    """A resident's account (email as the sign-in name, Argon2-hashed password), not confirmed yet."""
+    """A resident's account (email as the sign-in name, Argon2-hashed password), not confirmed yet. Every
+    problem is named at once (``FeedbackInputError.errors``)."""
     User = get_user_model()
     email = (email or "").strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise FeedbackInputError("email", "Enter an email address in the correct format, like name@example.com") \
-            from None
-    if len(email) > 150:
-        raise FeedbackInputError("email", "Enter an email address of 150 characters or fewer")
-    if email_blocked(email):
-        raise FeedbackInputError("email", "This email address cannot be used to share feedback")
+    _raise_all(registration_problems(email=email, password=password or "", display_name=display_name))
     display_name = _clean_display_name(display_name)
-    if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
-        raise FeedbackInputError("email", "An account with this email address already exists: sign in instead")
     candidate = User(username=email, email=email)
-    try:
-        password_validation.validate_password(password or "", candidate)
-    except ValidationError as e:
-        raise FeedbackInputError("password", " ".join(e.messages)) from None
     try:
         with transaction.atomic():
             candidate.set_password(password)
@@ -276,36 +306,67 @@ def _rating(value, field, label):
 
 
 def clean_story(*, title, text, overall, recommend, listened, month, year, today=None):
-    """The story's fields checked: a dict, or FeedbackInputError for the first problem."""
+    """The story's fields checked: a dict, or FeedbackInputError naming every problem (``errors``; a problem
+    with when it happened is on "happened", with ``date_parts`` saying whether the month, the year or both)."""
     today = today or timezone.localdate()
+    errors, date_parts = [], ("month", "year")
     title = " ".join(str(title or "").split())
     if not title:
-        raise FeedbackInputError("title", "Enter a short title for your story")
-    if len(title) > MAX_TITLE:
-        raise FeedbackInputError("title", f"Enter a title of {MAX_TITLE} characters or fewer")
+        errors.append(("title", "Enter a short title for your story"))
+    elif len(title) > MAX_TITLE:
+        errors.append(("title", f"Enter a title of {MAX_TITLE} characters or fewer"))
     text = str(text or "").replace("\r\n", "\n").strip()
     if "\x00" in text:
-        raise FeedbackInputError("text", "Your story contains a character that cannot be stored")
-    if len(text) < MIN_TEXT:
-        raise FeedbackInputError("text", f"Tell us a little more: at least {MIN_TEXT} characters")
-    if len(text) > MAX_TEXT:
-        raise FeedbackInputError("text", f"Your story must be {MAX_TEXT:,} characters or fewer")
-    overall = _rating(overall, "overall", "how good the service was overall")
+        errors.append(("text", "Your story contains a character that cannot be stored"))
+    elif len(text) < MIN_TEXT:
+        errors.append(("text", f"Tell us a little more: at least {MIN_TEXT} characters"))
+    elif len(text) > MAX_TEXT:
+        errors.append(("text", f"Your story must be {MAX_TEXT:,} characters or fewer"))
+    ratings = {}
+    for field, value, label in (("overall", overall, "how good the service was overall"),
+                                ("listened", listened, "how far you felt listened to")):
+        try:
+            ratings[field] = _rating(value, field, label)
+        except FeedbackInputError as e:
+            errors.append((e.field, e.message))
+    overall, listened = ratings.get("overall"), ratings.get("listened")
     if recommend not in Recommend.values:
-        raise FeedbackInputError("recommend", "Select whether you would recommend the service")
-    listened = _rating(listened, "listened", "how far you felt listened to")
-    try:
-        month, year = int(str(month).strip()), int(str(year).strip())
-    except (TypeError, ValueError):
-        raise FeedbackInputError("happened", "Enter when it happened as a month and a year, like 3 and 2025") \
-            from None
-    if not 1 <= month <= 12:
-        raise FeedbackInputError("happened", "The month must be from 1 to 12")
-    if not 1990 <= year <= today.year:
-        raise FeedbackInputError("happened", f"The year must be from 1990 to {today.year}")
-    happened = date(year, month, 1)
-    if happened > today:
-        raise FeedbackInputError("happened", "When it happened must be this month or in the past")
+        errors.append(("recommend", "Select whether you would recommend the service"))
+    happened = None
+    month_text, year_text = str(month if month is not None else "").strip(), str(year if year is not None
+                                                                                 else "").strip()
+    if not month_text and not year_text:
+        errors.append(("happened", "Enter when it happened: the month and the year"))
+    elif not month_text or not year_text:
+        missing = "month" if not month_text else "year"
+        errors.append(("happened", f"When it happened must include a {missing}"))
+        date_parts = (missing,)
+    else:
+        bad = []
+        try:
+            month_number = int(month_text)
+            if not 1 <= month_number <= 12:
+                raise ValueError
+        except ValueError:
+            bad.append("month")
+        try:
+            year_number = int(year_text)
+            if not 1990 <= year_number <= today.year:
+                raise ValueError
+        except ValueError:
+            bad.append("year")
+        if bad == ["month"]:
+            errors.append(("happened", "The month must be from 1 to 12"))
+        elif bad == ["year"]:
+            errors.append(("happened", f"The year must be from 1990 to {today.year}"))
+        elif bad:
+            errors.append(("happened", f"Enter when it happened as a month and a year, like 3 {today.year}"))
+        else:
+            happened = date(year_number, month_number, 1)
+            if happened > today:
+                errors.append(("happened", "When it happened must be this month or in the past"))
+        date_parts = tuple(bad) or date_parts
+    _raise_all(errors, date_parts)
     return {"title": title, "text": text, "overall": overall, "recommend": recommend, "listened": listened,
             "happened": happened}
 
@@ -434,25 +495,55 @@ def _notify(story, text):
                   fail_silently=True)
 
 
-ACTIONS = {"publish": "published", "redact": "published with personal data removed", "reject": "not published"}
+ACTIONS = {"publish": "published", "redact": "published with personal data removed", "reject": "not published",
+           "hide": "hidden until it is reviewed"}
+# What a moderator may do to a story in each state: a held or hidden story is reviewed (publish, publish without
+# personal data, do not publish); a published one may have personal data removed, be hidden for review, or be
+# unpublished; a story that was not published stays so.
+ACTIONS_FOR = {
+    Story.Status.HELD: ("publish", "redact", "reject"),
+    Story.Status.HIDDEN: ("publish", "redact", "reject"),
+    Story.Status.PUBLISHED: ("redact", "hide", "reject"),
+    Story.Status.REJECTED: (),
+}
+NEEDS_REASON = ("reject", "hide")
+
+
+def actions_for(story):
+    """The moderation decisions that apply to the story as it is now."""
+    return ACTIONS_FOR.get(story.status, ())
+
+
+def _sentence(text):
+    text = (text or "").strip()
+    return text if not text or text[-1] in ".!?" else text + "."
 
 
 def moderate(*, actor, story, action, note="", text=None):
     """A moderator publishes a held (or hidden) story, publishes it with personal data removed (``text``: the
-    moderator's edited text; default: what ``redact`` removes), or rejects it. The history keeps the decision
-    and the reason, not the removed text."""
+    moderator's edited text; default: what ``redact`` removes), or rejects it; a published story may have
+    personal data removed, be hidden until it is reviewed, or be unpublished (``reject``). Rejecting and hiding
+    need a reason (the author sees it). The same decision sent twice changes nothing the second time. The history
+    keeps the decision and the reason, not the removed text."""
     if not can_moderate(actor, story):
         _refuse(actor, story, "moderate stories", story.council)
     if action not in ACTIONS:
-        raise FeedbackInputError("action", "Choose publish, publish without personal data, or reject")
+        raise FeedbackInputError("action", "Choose publish, publish without personal data, hide, or do not publish")
     note = " ".join((note or "").split())[:500]
-    if action == "reject" and not note:
-        raise FeedbackInputError("note", "Give the reason the story is not published (it is shown to the author)")
+    if action in NEEDS_REASON and not note:
+        raise FeedbackInputError("note", "Give the reason the story is not published (it is shown to the author)"
+                                 if action == "reject" else "Give the reason the story is hidden (it is shown to "
+                                                            "the author)")
     with transaction.atomic():
         story = Story.objects.select_for_update().get(pk=story.pk)
         before = {"status": story.status, "report_count": story.report_count}
-        if story.status == Story.Status.REJECTED and action != "reject":
-            raise FeedbackInputError("action", "A rejected story cannot be published")
+        done = {"publish": Story.Status.PUBLISHED, "reject": Story.Status.REJECTED, "hide": Story.Status.HIDDEN}
+        if done.get(action) == story.status:  # sent twice (a double click, an old page): already done
+            return story
+        if action not in actions_for(story):
+            raise FeedbackInputError("action", "This story was not published: it cannot be published or changed now"
+                                     if story.status == Story.Status.REJECTED else
+                                     f"This story is {story.get_status_display().lower()}: choose another decision")
         reasons = []
         if action == "redact":
             new = moderation.redact(story.text) if text is None else str(text).replace("\r\n", "\n").strip()
@@ -460,12 +551,18 @@ def moderate(*, actor, story, action, note="", text=None):
                 raise FeedbackInputError("text", f"The edited story must be {MIN_TEXT} to {MAX_TEXT:,} characters")
             new_title = moderation.redact(story.title)
             if new == story.text and new_title == story.title:
+                last = story.moderation.order_by("-at", "-id").first()
+                if story.status == Story.Status.PUBLISHED and last is not None and last.action == "redact":
+                    return story  # the same edit sent twice
                 raise FeedbackInputError("text", "Nothing was removed: edit the text, or publish it as it is")
             reasons = [h["code"] for h in story.holds if h.get("kind") == "personal_data"] or ["personal_data"]
             story.text, story.title = new, new_title
             story.digest = digest(new)
+        was_published = story.status == Story.Status.PUBLISHED
         if action == "reject":
             story.status = Story.Status.REJECTED
+        elif action == "hide":
+            story.status = Story.Status.HIDDEN
         else:
             story.status = Story.Status.PUBLISHED
             story.published_at = story.published_at or timezone.now()
@@ -476,10 +573,18 @@ def moderate(*, actor, story, action, note="", text=None):
                                        reasons=reasons, note=note)
         audit(actor=actor, organisation=story.council, action=f"story-{action}", obj=story, before=before,
               after={"status": story.status, "reasons": reasons, "note": note})
-        message = {"publish": "Your story has been published.",
-                   "redact": "Your story has been published. We removed personal details (such as names, phone "
-                             "numbers or addresses) first, as the moderation policy says.",
-                   "reject": f"Your story was not published. The moderator's reason: {note}"}[action]
+        if action == "redact" and was_published:
+            message = ("We removed personal details (such as names, phone numbers or addresses) from your published "
+                       "story, as the moderation policy says.")
+        elif action == "reject" and was_published:
+            message = f"Your story is no longer published. The moderator's reason: {_sentence(note)}"
+        else:
+            message = {"publish": "Your story has been published.",
+                       "redact": "Your story has been published. We removed personal details (such as names, phone "
+                                 "numbers or addresses) first, as the moderation policy says.",
+                       "reject": f"Your story was not published. The moderator's reason: {_sentence(note)}",
+                       "hide": ("Your story is hidden while a moderator looks at it again. The moderator's reason: "
+                                f"{_sentence(note)}")}[action]
         _notify(story, message)
     return story
 

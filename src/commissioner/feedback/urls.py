@@ -22,6 +22,7 @@ urlpatterns = [
     path("feedback/moderation/block/<int:pk>/remove/", views.block_remove, name="feedback-block-remove"),
     path("feedback/account/", views.account, name="feedback-account"),
     path("feedback/account/register/", views.register, name="feedback-register"),
+    path("feedback/account/registered/", views.registered, name="feedback-registered"),
     path("feedback/account/confirm/resend/", views.resend, name="feedback-resend"),
     path("feedback/account/confirm/<str:token>/", views.confirm, name="feedback-confirm"),
     path("feedback/account/my-data.json", views.account_data, name="feedback-account-data"),

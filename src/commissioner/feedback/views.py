@@ -127,16 +127,24 @@ def _story_or_404(request, pk):
     return story
 
 
+def _moderate_form(story, data=None, prefix=None):
+    return forms.ModerateForm(data, story=story, prefix=prefix,
+                              initial={"text": services.moderation.redact(story.text)})
+
+
 def _story_page(request, story, *, reply_form=None, report_form=None, moderate_form=None, status=200):
     can_moderate = services.can_moderate(request.user, story)
-    if moderate_form is None and can_moderate:
-        moderate_form = forms.ModerateForm(initial={"text": services.moderation.redact(story.text)})
+    if moderate_form is None and can_moderate and services.actions_for(story):
+        moderate_form = _moderate_form(story)
     errors = any(f is not None and f.errors for f in (reply_form, report_form, moderate_form))
+    is_author = request.user.is_authenticated and story.author_id == request.user.pk
     return render(request, "feedback/story.html", {
         "story": story, "replies": list(story.replies.all()),
         "can_reply": services.can_reply(request.user, story) and story.status == Story.Status.PUBLISHED,
         "can_moderate": can_moderate, "history": queries.history(story) if can_moderate else [],
-        "is_author": request.user.is_authenticated and story.author_id == request.user.pk,
+        "is_author": is_author, "found": services.moderation.for_author(story.holds),
+        "personal_data": any(h.get("kind") == "personal_data" for h in story.holds),
+        "last_decision": queries.last_decision(story) if story.status != Story.Status.HELD else None,
         "reply_form": reply_form or forms.ReplyForm(), "report_form": report_form or forms.ReportForm(),
         "moderate_form": moderate_form, "errors": errors,
         "all_forms": [f for f in (reply_form, report_form, moderate_form) if f is not None],
@@ -162,8 +170,8 @@ def report(request, pk):
         except services.FeedbackInputError as e:
             form.add_service_error(e)
         else:
-            messages.success(request, "Thank you: a moderator will look at this story" if counted else
-                             "You have already reported this story: a moderator will look at it")
+            messages.success(request, "Thank you: a moderator will look at this story." if counted else
+                             "You have already reported this story: a moderator will look at it.")
             return redirect(_subject_url(story.contract, story.provider) if story.contract_id or story.provider_id
                             else reverse("feedback-index"))
     return _story_page(request, story, report_form=form, status=400)
@@ -183,7 +191,7 @@ def reply(request, pk):
         except services.FeedbackInputError as e:
             form.add_service_error(e)
         else:
-            messages.success(request, "Your reply is published and the author has been told")
+            messages.success(request, "Your reply is published and the author has been told.")
             return redirect(reverse("feedback-story", args=[story.pk]))
     return _story_page(request, story, reply_form=form, status=400)
 
@@ -194,18 +202,25 @@ def moderate(request, pk):
     story = _story_or_404(request, pk)
     if not services.can_moderate(request.user, story):
         services.moderate(actor=request.user, story=story, action="publish")  # refused and audited
-    form = forms.ModerateForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.moderate(actor=request.user, story=story, action=d["action"], note=d["note"],
-                              text=d["text"] if d["action"] == "redact" and d["text"].strip() else None)
-        except services.FeedbackInputError as e:
-            form.add_service_error(e)
-        else:
-            messages.success(request, f"Story {story.pk}: {services.ACTIONS[d['action']]}")
-            return redirect(_safe_next(request, reverse("feedback-moderation")))
+    form = _moderate_form(story, request.POST)
+    if _decide(request, story, form):
+        return redirect(_safe_next(request, reverse("feedback-moderation")))
     return _story_page(request, story, moderate_form=form, status=400)
+
+
+def _decide(request, story, form):
+    """Apply a moderation form; True when done (with a success message), else the form holds the errors."""
+    if not form.is_valid():
+        return False
+    d = form.cleaned_data
+    try:
+        services.moderate(actor=request.user, story=story, action=d["action"], note=d["note"],
+                          text=d["text"] if d["action"] == "redact" and d["text"].strip() else None)
+    except services.FeedbackInputError as e:
+        form.add_service_error(e)
+        return False
+    messages.success(request, f"Story {story.pk} is {services.ACTIONS[d['action']]}.")
+    return True
 
 
 # Sharing a story ---------------------------------------------------------------------------------
@@ -244,9 +259,9 @@ def _share(request, contract, provider):
             else:
                 if created:
                     messages.success(request, "Thank you: your story is waiting for a moderator. We will tell you "
-                                              "when it is published")
+                                              "when it is published.")
                 else:
-                    messages.success(request, "We already have this story: it was sent once")
+                    messages.success(request, "We already have this story: it was sent once.")
                 return redirect(reverse("feedback-story", args=[story.pk]))
     context.update(form=form, errors=bool(form.errors))
     response = render(request, "feedback/share.html", context, status=status)
@@ -312,18 +327,26 @@ def moderation_page(request):
     return _moderation(request)
 
 
-def _moderation(request, block_form=None, status=200):
+def _moderation(request, block_form=None, story_form=None, status=200):
+    """The queue. ``story_form``: (story, bound form) of a decision with errors, shown on that story in the queue
+    (and in the error summary); the story is shown even if it has left the queue meanwhile."""
     if not queries.is_moderator(request.user):
         services._refuse(request.user, None, "moderate residents' feedback", message="Only councils' admins and "
                          "commissioners, and site administrators, moderate residents' feedback")
     queue = list(queries.moderation_queue(request.user))
+    if story_form is not None and story_form[0].pk not in {s.pk for s in queue}:
+        queue.insert(0, story_form[0])
     for story in queue:
-        story.form = forms.ModerateForm(prefix=f"s{story.pk}", initial={"text": services.moderation.redact(story.text)})
+        if story_form is not None and story.pk == story_form[0].pk:
+            story.form = story_form[1]
+        else:
+            story.form = _moderate_form(story, prefix=f"s{story.pk}")
+    all_forms = [f for f in (block_form, story_form[1] if story_form else None) if f is not None]
     return render(request, "feedback/moderation.html", {
         "queue": queue, "is_superuser": request.user.is_superuser,
         "blocked": list(BlockedTerm.objects.all()) if request.user.is_superuser else [],
-        "block_form": block_form or forms.BlockForm(), "form": block_form,
-        "breadcrumbs": [HOME, FEEDBACK],
+        "block_form": block_form or forms.BlockForm(), "all_forms": all_forms,
+        "errors": any(f.errors for f in all_forms), "breadcrumbs": [HOME, FEEDBACK],
     }, status=status)
 
 
@@ -334,18 +357,10 @@ def moderate_from_queue(request, pk):
     story = _story_or_404(request, pk)
     if not services.can_moderate(request.user, story):
         services.moderate(actor=request.user, story=story, action="publish")  # refused and audited
-    form = forms.ModerateForm(request.POST, prefix=f"s{pk}")
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.moderate(actor=request.user, story=story, action=d["action"], note=d["note"],
-                              text=d["text"] if d["action"] == "redact" and d["text"].strip() else None)
-        except services.FeedbackInputError as e:
-            form.add_service_error(e)
-        else:
-            messages.success(request, f"Story {story.pk}: {services.ACTIONS[d['action']]}")
-            return redirect(reverse("feedback-moderation"))
-    return _story_page(request, story, moderate_form=form, status=400)
+    form = _moderate_form(story, request.POST, prefix=f"s{pk}")
+    if _decide(request, story, form):
+        return redirect(reverse("feedback-moderation"))
+    return _moderation(request, story_form=(story, form), status=400)
 
 
 @login_required
@@ -358,7 +373,7 @@ def block_add(request):
         except services.FeedbackInputError as e:
             form.add_service_error(e)
         else:
-            messages.success(request, "Added to the block list")
+            messages.success(request, "Added to the block list.")
             return redirect(reverse("feedback-moderation") + "#block-lists")
     return _moderation(request, block_form=form, status=400)
 
@@ -370,7 +385,7 @@ def block_remove(request, pk):
     if term is None:
         raise Http404("No such block list entry")
     services.remove_blocked(actor=request.user, term=term)
-    messages.success(request, "Removed from the block list")
+    messages.success(request, "Removed from the block list.")
     return redirect(reverse("feedback-moderation") + "#block-lists")
 
 
@@ -395,9 +410,21 @@ def register(request):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             if nxt:
                 request.session["feedback_next"] = nxt
-            return render(request, "feedback/registered.html", {"email": user.email, "breadcrumbs": [HOME, FEEDBACK]})
+            return redirect(reverse("feedback-registered"))  # post/redirect/get: a refresh sends nothing again
     return render(request, "feedback/register.html", {"form": form, "next": nxt, "breadcrumbs": [HOME, FEEDBACK]},
                   status=400 if form.errors else 200)
+
+
+@login_required
+@require_safe
+def registered(request):
+    """"Check your email", after creating an account (and on a refresh)."""
+    profile = services.profile_of(request.user)
+    if profile is None:
+        raise PermissionDenied("This page is for residents' accounts")
+    if profile.confirmed:
+        return redirect(reverse("feedback-account"))
+    return render(request, "feedback/registered.html", {"email": request.user.email, "breadcrumbs": [HOME, FEEDBACK]})
 
 
 @require_safe
@@ -420,7 +447,7 @@ def resend(request):
         raise PermissionDenied("Only residents' accounts confirm an email address here")
     if not profile.confirmed:
         services.send_confirmation(user=request.user, base_url=request.build_absolute_uri("/"))
-    messages.success(request, f"We have sent a new link to {request.user.email}")
+    messages.success(request, f"We have sent a new link to {request.user.email}.")
     return redirect(_safe_next(request, reverse("feedback-account")))
 
 
@@ -440,7 +467,7 @@ def account(request):
         except services.FeedbackInputError as e:
             form.add_service_error(e)
         else:
-            messages.success(request, "Your settings are saved")
+            messages.success(request, "Your settings are saved.")
             return redirect(reverse("feedback-account"))
     notes = queries.notifications(request.user)
     unread = {n.pk for n in notes if n.read_at is None}
@@ -474,7 +501,7 @@ def erase(request):
 
         logout(request)
         messages.success(request, f"Your account is erased. {count} stor{'y is' if count == 1 else 'ies are'} kept, "
-                                  "shown as from an \"Anonymous resident\"")
+                                  "shown as from an \"Anonymous resident\".")
         return redirect(reverse("feedback-index"))
     return render(request, "feedback/erase.html", {"form": form, "breadcrumbs": [HOME, FEEDBACK]},
                   status=400 if form.errors else 200)

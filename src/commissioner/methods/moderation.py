@@ -162,6 +162,34 @@ def check(text: str, *, blocked_words: Iterable[str] = (), recent_texts: Iterabl
     return out
 
 
+# What each hold means, said to the story's author in plain words (never repeating what was found).
+FOR_AUTHOR = {
+    "name": "it seems to name a person (a name after a title such as Mr, Mrs or Dr)",
+    "phone": "it seems to contain a phone number",
+    "email": "it seems to contain an email address",
+    "postcode": "it seems to contain a postcode",
+    "address": "it seems to contain a street address",
+    "abuse": "it seems to contain abusive or offensive language",
+    "blocked_word": "it contains a word or phrase on the block list",
+    "link": "it contains a link to a website",
+    "repeated_text": "the same text was sent before",
+    "repetition": "a word or character is repeated many times",
+    "capitals": "it is written mostly in capital letters",
+    "wave": "many stories were sent from your internet connection at once",
+}
+
+
+def for_author(holds: Iterable[dict]) -> list[str]:
+    """The holds of a story (``Hold.as_dict()``), each in plain words for its author, in order, once each."""
+    out = []
+    for hold in holds:
+        code = hold.get("code", "")
+        words_ = FOR_AUTHOR.get(code) or (hold.get("reason", "") or "").lower()
+        if words_ and words_ not in out:
+            out.append(words_)
+    return out
+
+
 REMOVED = "[removed]"
 
 
