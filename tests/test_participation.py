@@ -411,8 +411,14 @@ def test_results_page_tenancy_downloads_and_chart(users):
     response = Client().get(url)
     text = response.content.decode()
     assert "Synthetic demo data" in text and "<svg" in text and 'id="results-table"' in text
-    assert "cost 15000 is more than the 3000 left" in text
+    # the page: whole pounds and the place in the count in words (walk-through: "6. ... cost 15000 ... 3000 left")
+    assert ("6th in order of support, with 15 votes: not funded, cost £15,000 is more than the £3,000 left (tied on "
+            "15 votes with project 4; order by lower cost, then lower id)") in text
+    assert "15000" not in text and "15,000.00" not in text and "GBP" not in text
     rows = list(csv.reader(io.StringIO(Client().get(url, {"format": "csv"}).content.decode())))
+    # the download keeps the exact amounts and wording of methods.pb
+    assert rows[6][7] == ("6. 15 votes: not funded, cost 15000 is more than the 3000 left (tied on 15 votes with 4; "
+                          "order by lower cost, then lower id)")
     assert rows[0] == ["project_id", "project", "cost", "votes", "points", "funded", "status", "explanation", "rule",
                        "tie_break", "synthetic"]
     assert rows[1][:6] == ["3", "Skate park extension", "35000.00", "26", "", "True"] and rows[1][-1] == "True"
@@ -539,7 +545,10 @@ def test_priority_setting_borda_and_priorities_for(users):
                                                                           ("p3", 3, 3)]
     assert queries.priorities_for(users["other_org"], "Adult social care") is None
     text = client_for(users, "viewer").get(f"/participate/{ex.pk}/results/").content.decode()
-    assert "Borda points" in text and "p1. Benches" in text
+    assert "p1. Benches" in text
+    # walk-through: the method in plain words on the page, not a repository path residents cannot open
+    assert ("Each ballot ranked the priorities: a first choice scores 3 points, a second 2, and so on; a priority "
+            "left out scores 0.") in text and "docs/" not in text and ".md" not in text
     rows = list(csv.reader(io.StringIO(client_for(users, "viewer").get(f"/participate/{ex.pk}/results/",
                                                                         {"format": "csv"}).content.decode())))
     assert rows[1][:5] == ["1", "p1", "Benches", "6.0", "6.0"]
@@ -725,3 +734,120 @@ def test_email_verification_through_the_pages_and_a_ranking_ballot(users, settin
     assert Ballot.objects.get(exercise=ex).choices == ["p2", "p3"]
     response = client.post(f"{url}email/", {"email": "VOTER@example.org"})
     assert response.status_code == 400 and "already been used to vote" in response.content.decode()
+
+
+# Walk-through fixes (money, explanations, labels, ballots) ------------------------------------------------
+
+def test_page_wording_of_the_count_and_the_exact_default_of_methods_pb():
+    election = rules.prepare(Decimal(100000), {"1": 60000, "2": Decimal("35000.40"), "3": 50000},
+                             [("1", "2"), ("1", "3"), ("2", "3"), ("1",)])
+    exact = rules.greedy(election)
+    assert exact.projects["2"].explanation == ("2. 2 votes: funded, cost 35000.40 within the 40000 left (tied on 2 "
+                                              "votes with 3; order by lower cost, then lower id)")
+    ex = Exercise(title="Fund", budget=Decimal(100000), currency="GBP")
+    page = rules.greedy(election, wording=queries.page_wording(ex))
+    assert page.funded == exact.funded == ["1", "2"]
+    assert page.projects["1"].explanation == ("1st in order of support, with 3 votes: funded, cost £60,000 within "
+                                              "the £100,000 left")
+    assert page.projects["3"].explanation == (
+        "3rd in order of support, with 2 votes: not funded, cost £50,000 is more than the £5,000 left (tied on 2 "
+        "votes with project 2; order by lower cost, then lower id)")  # £4,999.60 to the pound
+    assert [queries.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+    mes = rules.equal_shares(election, utility="cost", completion=None, wording=queries.page_wording(ex))
+    assert "who had £" in mes.projects[mes.funded[0]].explanation and ".00" not in mes.projects[mes.funded[0]].explanation
+
+
+def test_results_and_exercise_pages_show_whole_pounds(users):
+    ex = _demo_exercise(users)
+    services.change_status(actor=users["admin"], exercise=ex, action="publish")
+    text = Client().get(f"/participate/{ex.pk}/results/").content.decode()
+    assert "£100,000</dd>" in text and "5 projects costing £97,000; £3,000 left" in text
+    assert ">£35,000</td>" in text and "100,000.00" not in text and "35,000.00" not in text
+    assert "1st in order of support, with 26 votes: funded, cost £35,000 within the £100,000 left" in text
+    assert ">3. 22 votes" not in text and "3. Skate park extension" in text  # "3." is the project id only
+    page = Client().get(f"/participate/{ex.pk}/").content.decode()
+    assert "£100,000</dd>" in page and ">£35,000</td>" in page and ".00" not in page
+
+
+def test_synthetic_is_labelled_once_and_the_council_page_has_no_council_column(users):
+    demo = _demo_exercise(users)
+    services.change_status(actor=users["admin"], exercise=demo, action="publish")
+    plain = _exercise(users, title="Merton tree fund")
+    Exercise.objects.filter(pk=plain.pk).update(synthetic=True)
+    for url in ("/participate/", "/participate/councils/merton/"):
+        text = Client().get(url).content.decode()
+        assert "(synthetic)" not in text
+        assert text.count('<strong class="govuk-tag govuk-tag--grey">Synthetic</strong>') == 1, url  # the tree fund
+        assert "Synthetic demo: Doncaster community projects 2025" in text
+    assert '<th scope="col" class="govuk-table__header">Council</th>' in Client().get("/participate/").content.decode()
+    council = Client().get("/participate/councils/merton/").content.decode()
+    assert '<th scope="col" class="govuk-table__header">Council</th>' not in council and "Merton tree fund" in council
+
+
+def test_the_receipt_shows_a_rank_only_for_ranked_ballots(users):
+    approval = _exercise(users)
+    ranked = _exercise(users, title="Ranked fund", ballot_type="ordinal", max_choices="2", min_choices="")
+    receipts = {}
+    for ex, kwargs in ((approval, {"choices": ["p1", "p3"]}), (ranked, {"ranks": {"p3": "1", "p1": "2"}})):
+        code = services.generate_codes(actor=users["admin"], exercise=ex, count=1)[0]
+        receipts[ex.pk] = _cast(ex, code, **kwargs)[0]
+    text = Client().get(f"/participate/{approval.pk}/receipt/", {"receipt": receipts[approval.pk]}).content.decode()
+    assert "p1. Benches" in text and ">Order<" not in text and ">Rank<" not in text
+    text = Client().get(f"/participate/{ranked.pk}/receipt/", {"receipt": receipts[ranked.pk]}).content.decode()
+    assert ">Rank</th>" in text and ">Order<" not in text
+    assert text.index("p3. Play area") < text.index("p1. Benches")
+
+
+def test_the_vote_page_shows_each_projects_description_and_area(users):
+    ex = _exercise(users, open_=False)
+    services.add_project(actor=users["admin"], exercise=ex, data={
+        "title": "Pond", "code": "p4", "cost": "1000", "area": "Mitcham <b>", "description": "A <script>pond</script>"})
+    ex = services.change_status(actor=users["admin"], exercise=ex, action="open")
+    text = Client().get(f"/participate/{ex.pk}/vote/").content.decode()
+    assert ('aria-describedby="id_choices_0-hint"' in text
+            and '<div id="id_choices_0-hint" class="govuk-hint govuk-checkboxes__hint">Benches for the park</div>'
+            in text)
+    assert "A &lt;script&gt;pond&lt;/script&gt; Area: Mitcham &lt;b&gt;." in text and "<script>pond" not in text
+    ranked = _exercise(users, title="Ranked fund", ballot_type="ordinal", max_choices="2", min_choices="")
+    text = Client().get(f"/participate/{ranked.pk}/vote/").content.decode()
+    assert '<div id="id_rank-p2_helptext" class="govuk-hint">Trees for the park</div>' in text
+    assert 'aria-describedby="id_rank-p2_helptext"' in text
+
+
+def test_an_empty_ballot_names_every_problem_at_once(users):
+    ex = _exercise(users, minimum_age="16")
+    error = _refused(ex, "")
+    assert error.errors == [("choices", "Choose at least 1 project (you chose 0)"), ("age", "Enter your age in years"),
+                            ("code", "Enter your voting code")]
+    error = _refused(ex, "ZZZZ-ZZZZ-ZZZZ", choices=["p1", "p2", "p3"], age="30")
+    assert [f for f, _ in error.errors] == ["choices", "code"] and "not one we issued" in error.errors[1][1]
+    client = Client()
+    nonce = client.get(f"/participate/{ex.pk}/vote/").context["form"]["nonce"].value()
+    response = client.post(f"/participate/{ex.pk}/vote/", {"nonce": nonce})
+    assert response.status_code == 400
+    text = response.content.decode()
+    for anchor, message in (("id_choices_0", "Choose at least 1 project (you chose 0)"),
+                            ("id_age", "Enter your age in years"), ("id_code", "Enter your voting code")):
+        assert f'href="#{anchor}"' in text and message in text
+    assert not Ballot.objects.exists() and not VoterCode.objects.filter(used=True).exists()
+
+
+def test_no_participation_page_points_residents_to_repository_files(users):
+    pri = _exercise(users, kind="priorities", service_area="Libraries", ballot_type="weights", max_points="5",
+                    budget="")
+    services.change_status(actor=users["admin"], exercise=pri, action="close")
+    services.change_status(actor=users["admin"], exercise=pri, action="publish")
+    demo = _demo_exercise(users)
+    services.change_status(actor=users["admin"], exercise=demo, action="publish")
+    urls = ["/participate/", "/participate/councils/merton/", f"/participate/{pri.pk}/",
+            f"/participate/{pri.pk}/results/", f"/participate/{pri.pk}/receipt/", f"/participate/{demo.pk}/",
+            f"/participate/{demo.pk}/results/"]
+    for url in urls:
+        for role in ("anonymous", "admin"):
+            response = client_for(users, role).get(url)
+            text = response.content.decode()
+            assert response.status_code == 200 and "docs/" not in text and ".md" not in text, (url, role)
+    text = Client().get(f"/participate/{pri.pk}/results/").content.decode()
+    assert ("Each ballot gave every priority a weight from 0 to 5 (a priority left blank counts as 0). A "
+            "priority&#x27;s score is its average weight over all the ballots") in text

@@ -20,11 +20,14 @@ See docs/methods.md, "Participatory budgeting", for the rules and the convention
 
 Support and costs are exact (int or Decimal) in greedy; Equal Shares works in float64 with ties within a
 relative 1e-9 treated as ties (and broken by `tie_break`); the budget check of each outcome is exact.
+
+Explanations are written with a `Wording`: by default exact, as files and tests read them ("3. 22 votes:
+funded, cost 35000 within the 100000 left"); a page can pass its own (money as "£35,000", "Considered 3rd: ").
 """
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -36,6 +39,32 @@ MES_UTILITIES = ("approval", "cost", "points")
 MES_COMPLETIONS = (None, "add1", "add1-greedy", "greedy")
 RELATIVE_TIE = 1e-9
 MAX_ADD1_ROUNDS = 100_000
+
+
+def _exact(value) -> str:
+    """Money as computed: exact amounts as they are ("35000"), Equal Shares' float amounts to 2 places."""
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
+def _numbered(position: int) -> str:
+    return f"{position}. "
+
+
+def _listed(project_ids: Sequence[str]) -> str:
+    return ", ".join(project_ids)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How explanations write money (`money`: an amount, int, Decimal or float), a project's place in the greedy
+    order (`considered`: the text before the rest, e.g. "3. ") and the projects it tied with (`projects`: ids)."""
+
+    money: Callable[[object], str] = _exact
+    considered: Callable[[int], str] = _numbered
+    projects: Callable[[Sequence[str]], str] = _listed
+
+
+EXACT = Wording()
 
 
 @dataclass(frozen=True)
@@ -236,8 +265,11 @@ def greedy(
     threshold=None,
     skip: bool = True,
     tie_break: Sequence[str] = DEFAULT_TIE_BREAK,
+    wording: Wording = EXACT,
 ) -> Outcome:
-    """Greedy by votes or points. `threshold`: minimum support to be funded. `skip=False`: stop at the first misfit."""
+    """Greedy by votes or points. `threshold`: minimum support to be funded. `skip=False`: stop at the first misfit.
+    `wording`: how the explanations write money, places and ties (default: exact)."""
+    money, considered = wording.money, wording.considered
     if by not in ("votes", "points"):
         raise ValueError(f"by must be 'votes' or 'points', not {by!r}")
     if by == "points" and election.points is None:
@@ -267,21 +299,23 @@ def greedy(
             remaining_before=remaining,
             tied_with=tied,
         )
-        tie_note = f" (tied on {s} {unit} with {', '.join(tied)}; order by {_tie_words(tie_break)})" if tied else ""
+        tie_note = (
+            f" (tied on {s} {unit} with {wording.projects(tied)}; order by {_tie_words(tie_break)})" if tied else ""
+        )
         if threshold is not None and s < threshold:
             results[pid] = ProjectResult(
                 **base,
                 funded=False,
                 status="below_threshold",
-                explanation=f"{position}. {s} {unit}, below the minimum of {threshold}: not funded{tie_note}",
+                explanation=f"{considered(position)}{s} {unit}, below the minimum of {threshold}: not funded{tie_note}",
             )
         elif stopped_at is not None:
             results[pid] = ProjectResult(
                 **base,
                 funded=False,
                 status="stopped",
-                explanation=f"{position}. {s} {unit}: not considered, the count stopped at project {stopped_at} "
-                f"(greedy without skipping){tie_note}",
+                explanation=f"{considered(position)}{s} {unit}: not considered, the count stopped at project "
+                f"{stopped_at} (greedy without skipping){tie_note}",
             )
         elif cost <= remaining:
             remaining -= cost
@@ -290,7 +324,8 @@ def greedy(
                 **base,
                 funded=True,
                 status="funded",
-                explanation=f"{position}. {s} {unit}: funded, cost {cost} within the {base['remaining_before']} left"
+                explanation=f"{considered(position)}{s} {unit}: funded, cost {money(cost)} within the "
+                f"{money(base['remaining_before'])} left"
                 f"{tie_note}",
             )
         else:
@@ -300,7 +335,8 @@ def greedy(
                 **base,
                 funded=False,
                 status="skipped" if skip else "stopped",
-                explanation=f"{position}. {s} {unit}: not funded, cost {cost} is more than the {remaining} left"
+                explanation=f"{considered(position)}{s} {unit}: not funded, cost {money(cost)} is more than the "
+                f"{money(remaining)} left"
                 + ("" if skip else "; the count stops here (greedy without skipping)")
                 + tie_note,
             )
@@ -413,13 +449,16 @@ def equal_shares(
     completion: str | None = "add1",
     tie_break: Sequence[str] = DEFAULT_TIE_BREAK,
     exhaustive_stop: bool = True,
+    wording: Wording = EXACT,
 ) -> Outcome:
     """Method of Equal Shares with a completion (see the module docstring).
 
     add1 starts from budget / voters each and adds 1 per voter while the count stays within the budget;
     with `exhaustive_stop` it also stops as soon as no unfunded project fits the money left (equalshares.net's
-    "exhaustive" option, and pabutools' `voter_budget_increment=1`).
+    "exhaustive" option, and pabutools' `voter_budget_increment=1`). `wording`: how the explanations write money
+    and ties (default: exact).
     """
+    say_money = wording.money
     if utility not in MES_UTILITIES:
         raise ValueError(f"utility must be one of {MES_UTILITIES}, not {utility!r}")
     if utility == "points" and election.points is None:
@@ -458,8 +497,8 @@ def equal_shares(
     for number, (j, rho, tied, total) in enumerate(rounds, 1):
         pid = election.projects[j]
         funded.append(pid)
-        tie_note = f" (tied with {', '.join(tied)}; chosen by {_tie_words(tie_break)})" if tied else ""
-        paid = f"each paid {rho:,.4f} per point given" if utility == "points" else f"each paid at most {rho:,.2f}"
+        tie_note = f" (tied with {wording.projects(tied)}; chosen by {_tie_words(tie_break)})" if tied else ""
+        paid = f"each paid {rho:,.4f} per point given" if utility == "points" else f"each paid at most {say_money(rho)}"
         results[pid] = ProjectResult(
             project_id=pid,
             cost=election.costs[j],
@@ -467,8 +506,8 @@ def equal_shares(
             points=None if election.points is None else election.points[j],
             funded=True,
             status="funded",
-            explanation=f"round {number}: funded by its {_supporters(election.votes[j])}, who had {total:,.2f} left; "
-            f"{paid}{tie_note}",
+            explanation=f"round {number}: funded by its {_supporters(election.votes[j])}, who had "
+            f"{say_money(total)} left; {paid}{tie_note}",
             position=number,
             rho=rho / float(election.costs[j]) if utility == "cost" else rho,
             supporters_money=total,
@@ -493,7 +532,8 @@ def equal_shares(
                     points=None if election.points is None else election.points[j],
                     funded=True,
                     status="funded",
-                    explanation=f"completion: {support[j]} {unit_name}, cost {cost} within the {remaining} left",
+                    explanation=f"completion: {support[j]} {unit_name}, cost {say_money(cost)} within the "
+                    f"{say_money(remaining)} left",
                     position=len(funded),
                     remaining_before=remaining,
                     phase="completion",
@@ -519,13 +559,14 @@ def equal_shares(
             results[pid] = ProjectResult(
                 **common,
                 status="unaffordable",
-                explanation=f"its {_supporters(election.votes[j])} have {theirs:,.2f} left, less than its cost {cost}",
+                explanation=f"its {_supporters(election.votes[j])} have {say_money(theirs)} left, less than its cost "
+                f"{say_money(cost)}",
             )
         else:
             results[pid] = ProjectResult(
                 **common,
                 status="over_budget",
-                explanation=f"cost {cost} is more than the {remaining} of the budget left",
+                explanation=f"cost {say_money(cost)} is more than the {say_money(remaining)} of the budget left",
             )
     name = {
         None: "equal shares",
@@ -572,9 +613,11 @@ def rule_settings(meta: Mapping[str, str]) -> dict:
     raise ValueError(f"no counting rule for META rule {rule!r}")
 
 
-def count(election: Election, settings: Mapping, *, tie_break: Sequence[str] = DEFAULT_TIE_BREAK) -> Outcome:
+def count(
+    election: Election, settings: Mapping, *, tie_break: Sequence[str] = DEFAULT_TIE_BREAK, wording: Wording = EXACT
+) -> Outcome:
     """Run the rule described by `rule_settings`."""
     options = {k: v for k, v in settings.items() if k != "rule"}
     if settings["rule"] == "greedy":
-        return greedy(election, tie_break=tie_break, **options)
-    return equal_shares(election, tie_break=tie_break, **options)
+        return greedy(election, tie_break=tie_break, wording=wording, **options)
+    return equal_shares(election, tie_break=tie_break, wording=wording, **options)

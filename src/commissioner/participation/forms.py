@@ -36,7 +36,7 @@ class ExerciseForm(PForm):
                                   widget=forms.Textarea(attrs={"rows": 3}))
     service_area = _text("Service area (priority setting)", max_length=200,
                          help_text="For example Adult social care: the options appraisal finds the result by it")
-    budget = _text("Budget (£)", max_length=40, attrs=NUM, help_text="Participatory budgeting only")
+    budget = _text("Budget, in pounds", max_length=40, attrs=NUM, help_text="Participatory budgeting only")
     ballot_type = forms.ChoiceField(label="Ballot type", choices=BUDGET_BALLOTS + [("weights", PRIORITY_BALLOTS[1][1])],
                                     widget=forms.RadioSelect, initial="approval",
                                     help_text="Priority setting: ordinal (ranking) or weights")
@@ -70,7 +70,7 @@ class ProjectForm(PForm):
     title = _text("Name")
     code = _text("Project id (optional)", max_length=100, attrs={"class": "govuk-input--width-10"},
                  help_text="Letters, digits, '.', '-' or '_'; blank: the next number")
-    cost = _text("Cost (£)", max_length=40, attrs=NUM)
+    cost = _text("Cost, in pounds", max_length=40, attrs=NUM)
     description = forms.CharField(label="Description", required=False, max_length=5000,
                                   widget=forms.Textarea(attrs={"rows": 3}))
     category = _text("Category", max_length=200)
@@ -115,6 +115,7 @@ class BallotForm(PForm):
         self.exercise, self.projects = exercise, projects
         kind = exercise.ballot_type
         labels = [(p.code, p.title + (f" (£{p.cost:,.0f})" if p.cost is not None else "")) for p in projects]
+        self.hints = {p.code: project_hint(p) for p in projects}
         self.per_project = []
         if kind == "approval":
             self.fields["choices"] = forms.MultipleChoiceField(
@@ -127,7 +128,8 @@ class BallotForm(PForm):
             for p in projects:
                 name = f"{prefix}-{p.code}"
                 self.fields[name] = forms.CharField(label=labels[projects.index(p)][1], required=False,
-                                                    max_length=12, widget=forms.TextInput(attrs=WHOLE))
+                                                    max_length=12, widget=forms.TextInput(attrs=WHOLE),
+                                                    help_text=self.hints[p.code])
                 self.per_project.append(name)
         if exercise.eligible_areas:
             self.fields["area"] = forms.ChoiceField(
@@ -160,3 +162,19 @@ class BallotForm(PForm):
     @property
     def choice_fields(self):
         return [self[n] for n in self.per_project]
+
+    @property
+    def choice_options(self):
+        """The checkboxes or radios of an approval or choose-one ballot, each with its project's hint."""
+        if "choices" not in self.fields:
+            return []
+        return [{"option": option, "hint": self.hints.get(option.data["value"], "")} for option in self["choices"]]
+
+
+def project_hint(project):
+    """What a voter reads under a project's name: its description and area."""
+    description = " ".join((project.description or "").split())
+    parts = [description] if description else []
+    if project.area:
+        parts.append(f"Area: {project.area}.")
+    return " ".join(parts)

@@ -115,6 +115,11 @@ class Exercise(models.Model):
     def results_ready(self):
         return self.status in (self.Status.CLOSED, self.Status.PUBLISHED)
 
+    @property
+    def says_synthetic(self):
+        """The title says it is synthetic ("Synthetic demo: ..."): lists need no "Synthetic" tag beside it."""
+        return "synthetic" in (self.title or "").lower()
+
 
 class Project(models.Model):
     """A project (with its cost) of a budgeting exercise, or a priority (no cost) of a priority setting one."""

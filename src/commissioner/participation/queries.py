@@ -11,6 +11,7 @@ from commissioner.orgs import tenancy
 from commissioner.orgs.models import Organisation
 from commissioner.participation import services
 from commissioner.participation.models import Ballot, Exercise, VoterCode
+from commissioner.register.templatetags.money import money
 
 MAX_ID = 2**31 - 1
 
@@ -81,10 +82,37 @@ def election(exercise, rows=None):
                          ordinal=exercise.ballot_type == "ordinal" and not with_points)
 
 
-def count(exercise, election_=None):
-    """The outcome by the exercise's rule and tie-break (``methods.pb``)."""
+def ordinal(n):
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _projects_words(ids):
+    ids = list(ids)
+    if len(ids) == 1:
+        return f"project {ids[0]}"
+    return "projects " + ", ".join(ids[:-1]) + f" and {ids[-1]}"
+
+
+def page_wording(exercise):
+    """How the results page writes the count's explanations: money in whole pounds ("£35,000"), the place in
+    the count in words ("3rd in order of support, with 22 votes: ..."), ties naming the projects. Downloads, the
+    API and the command line keep the exact wording of ``methods.pb``."""
     from commissioner.methods import pb as rules
 
+    currency = exercise.currency or "GBP"
+    return rules.Wording(money=lambda value: money(value, currency),
+                         considered=lambda n: f"{ordinal(n)} in order of support, with ",
+                         projects=_projects_words)
+
+
+def count(exercise, election_=None, wording=None):
+    """The outcome by the exercise's rule and tie-break (``methods.pb``); ``wording``: how the explanations are
+    written (default: exact, as in downloads)."""
+    from commissioner.methods import pb as rules
+
+    words = {"wording": wording} if wording is not None else {}
     el = election_ or election(exercise)
     by = "votes" if exercise.ballot_type in ("approval", "choose-1") else "points"
     tb = tie_break(exercise)
@@ -93,12 +121,12 @@ def count(exercise, election_=None):
         threshold = None
         if rule == "greedy-threshold" and exercise.threshold is not None:
             threshold = _number(exercise.threshold)
-        return rules.greedy(el, by=by, threshold=threshold, skip=rule != "greedy-no-skip", tie_break=tb)
-    if el.n_voters == 0:
-        return rules.greedy(el, by=by, tie_break=tb)  # nobody voted: nothing is funded, each project says why
+        return rules.greedy(el, by=by, threshold=threshold, skip=rule != "greedy-no-skip", tie_break=tb, **words)
+    if el.n_voters == 0:  # nobody voted: nothing is funded, each project says why
+        return rules.greedy(el, by=by, tie_break=tb, **words)
     utility = "cost" if by == "votes" else "points"
     completion = {"mes-add1": "add1", "mes-greedy": "greedy", "mes": None}[rule]
-    return rules.equal_shares(el, utility=utility, completion=completion, tie_break=tb)
+    return rules.equal_shares(el, utility=utility, completion=completion, tie_break=tb, **words)
 
 
 STATUS_WORDS = {"funded": "Funded", "skipped": "Not funded: did not fit", "below_threshold": "Below the minimum",
@@ -106,15 +134,17 @@ STATUS_WORDS = {"funded": "Funded", "skipped": "Not funded: did not fit", "below
                 "no_support": "No votes", "over_budget": "Not funded: over the budget left"}
 
 
-def results(exercise):
-    """Every project with its votes, points, cost, whether funded and why (the count's explanation)."""
-    outcome = count(exercise)
+def results(exercise, *, for_page=False):
+    """Every project with its votes, points, cost, whether funded and why (the count's explanation: exact, or
+    ``for_page`` in plain words, money in whole pounds)."""
+    outcome = count(exercise, wording=page_wording(exercise) if for_page else None)
     rows = []
     for p in projects(exercise):
         r = outcome.projects[p.code]
         rows.append({"project": p, "code": p.code, "title": p.title, "cost": p.cost, "votes": r.votes,
                      "points": r.points, "funded": r.funded, "status": r.status,
-                     "status_label": STATUS_WORDS.get(r.status, r.status), "explanation": r.explanation,
+                     "status_label": STATUS_WORDS.get(r.status, r.status),
+                     "explanation": r.explanation[:1].upper() + r.explanation[1:] if for_page else r.explanation,
                      "position": r.position, "tied_with": list(r.tied_with)})
     order = {pid: i for i, pid in enumerate(outcome.funded)}
     rows.sort(key=lambda r: (not r["funded"], order.get(r["code"], 0), -(r["points"] or r["votes"] or 0),
@@ -136,7 +166,18 @@ def priority_results(exercise):
         table = priority_scores([p.code for p in options], [c for c, _ in rows_], kind="rank")
     method = (f"mean weight (0 to {exercise.max_points or 10:g})" if exercise.ballot_type == "weights"
               else f"Borda points: the r-th of {len(options)} priorities gets {len(options)} - r + 1, unranked 0")
-    return {"method": method, "ballots": len(rows_), "kind": "weight" if exercise.ballot_type == "weights" else "rank",
+    m = len(options)
+    if exercise.ballot_type == "weights":
+        top = _number(exercise.max_points or 10)
+        plain = (f"Each ballot gave every priority a weight from 0 to {top} (a priority left blank counts as 0). "
+                 "A priority's score is its average weight over all the ballots: the highest score comes first, "
+                 "and equal scores share a rank.")
+    else:
+        plain = (f"Each ballot ranked the priorities: a first choice scores {m} point{'s' if m != 1 else ''}"
+                 + (f", a second {m - 1}, and so on" if m > 1 else "")
+                 + "; a priority left out scores 0. A priority's score is its points added up over all the "
+                   "ballots: the highest score comes first, and equal scores share a rank.")
+    return {"method": method, "plain": plain, "ballots": len(rows_), "kind": "weight" if exercise.ballot_type == "weights" else "rank",
             "rows": [{"code": r.priority, "title": titles[r.priority], "score": float(r.score),
                       "total": float(r.total), "mean": float(r.mean), "first": r.first, "supporters": r.supporters,
                       "rank": r.rank, "tied": r.tied} for r in table]}

@@ -585,20 +585,28 @@ def cast_ballot(*, exercise, code, nonce, choices=None, points=None, ranks=None,
         raise BallotRefused([("choices", "The form has expired: open the voting page again")])
     receipt = receipt_for(exercise, nonce)
     r_digest = receipt_digest(exercise, receipt)
-    chosen, given, area = clean_ballot(exercise, choices=choices, points=points, ranks=ranks, area=area, age=age)
-    if not normalise_code(code):
-        raise BallotRefused([("code", "Enter your voting code" if exercise.verification == "code"
-                              else "Enter the code we emailed you")])
-    c_digest = code_digest(exercise, code)
+    errors = []  # every problem at once: the ballot's and the code's
+    try:
+        chosen, given, area = clean_ballot(exercise, choices=choices, points=points, ranks=ranks, area=area, age=age)
+    except BallotRefused as e:
+        errors.extend(e.errors)
     now = now or timezone.now()
-    if exercise.verification == Exercise.Verification.CODE:
-        records = VoterCode.objects.filter(exercise=exercise, digest=c_digest)
+    records = record = None
+    if not normalise_code(code):
+        errors.append(("code", "Enter your voting code" if exercise.verification == "code"
+                       else "Enter the code we emailed you"))
     else:
-        records = EmailVoter.objects.filter(exercise=exercise, token_digest=c_digest)
-    record = records.first()
-    if record is None or (exercise.verification == "email" and record.expires_at and record.expires_at < now):
-        raise BallotRefused([("code", ("This code is not one we issued for this exercise (or it has expired): "
-                                      "check it and try again"))])
+        c_digest = code_digest(exercise, code)
+        if exercise.verification == Exercise.Verification.CODE:
+            records = VoterCode.objects.filter(exercise=exercise, digest=c_digest)
+        else:
+            records = EmailVoter.objects.filter(exercise=exercise, token_digest=c_digest)
+        record = records.first()
+        if record is None or (exercise.verification == "email" and record.expires_at and record.expires_at < now):
+            errors.append(("code", ("This code is not one we issued for this exercise (or it has expired): "
+                                    "check it and try again")))
+    if errors:
+        raise BallotRefused(errors)
     try:
         with transaction.atomic():
             if Ballot.objects.filter(exercise=exercise, receipt_digest=r_digest).exists():
@@ -740,12 +748,17 @@ DEMO_FILE = settings.BASE_DIR / "data" / "samples" / "participation" / "doncaste
 DEMO_OPEN = "Synthetic demo: Doncaster parks fund 2026 (open for voting)"
 DEMO_PRIORITIES = "Synthetic demo: adult social care priorities"
 DEMO_CODES = tuple(f"DEMO-VOTE-{n:04d}" for n in range(1, 21))
-DEMO_PROJECTS = (
-    ("P1", "Play area repairs, Hexthorpe Park", 18000, "Parks", "Hexthorpe"),
-    ("P2", "Wildflower meadows on three verges", 9000, "Environment", "Bessacarr"),
-    ("P3", "Outdoor gym, Sandall Park", 22000, "Parks", "Wheatley"),
-    ("P4", "Benches and bins along the riverside path", 7500, "Parks", "Town Centre"),
-    ("P5", "Community orchard", 12000, "Environment", "Balby"),
+DEMO_PROJECTS = (  # id, title, cost, category, area, description (all made up)
+    ("P1", "Play area repairs, Hexthorpe Park", 18000, "Parks", "Hexthorpe",
+     "Replace the broken swings and resurface the toddlers' play area."),
+    ("P2", "Wildflower meadows on three verges", 9000, "Environment", "Bessacarr",
+     "Sow wildflowers on three grass verges and cut them twice a year, for bees and butterflies."),
+    ("P3", "Outdoor gym, Sandall Park", 22000, "Parks", "Wheatley",
+     "Eight pieces of free outdoor exercise equipment by the lake, with signs showing how to use them."),
+    ("P4", "Benches and bins along the riverside path", 7500, "Parks", "Town Centre",
+     "Ten benches and twelve litter bins along the riverside path."),
+    ("P5", "Community orchard", 12000, "Environment", "Balby",
+     "Plant 40 fruit trees on the green by the community centre, looked after by local volunteers."),
 )
 DEMO_PRIORITY_OPTIONS = (
     ("A", "Help to stay independent at home"), ("B", "Shorter waits for an assessment"),
@@ -777,9 +790,9 @@ def demo(*, la_code="DNC"):
                 ballot_type="approval", min_choices=1, max_choices=2, opens_at=start_of(date(2026, 1, 1)),
                 closes_at=start_of(date(2031, 1, 1)), eligible_areas=[], minimum_age=16, rule="greedy",
                 verification="code", status="open")
-            for i, (code, title, cost, category, area) in enumerate(DEMO_PROJECTS, 1):
+            for i, (code, title, cost, category, area, description) in enumerate(DEMO_PROJECTS, 1):
                 Project.objects.create(exercise=open_ex, code=code, title=title, cost=cost, category=category,
-                                       area=area, position=i, description=f"{title} (synthetic demo project).")
+                                       area=area, position=i, description=description)
             VoterCode.objects.bulk_create([VoterCode(exercise=open_ex, digest=code_digest(open_ex, c), batch=1)
                                            for c in DEMO_CODES])
             audit(actor=None, actor_label="demo", organisation=org, action="created", obj=open_ex,

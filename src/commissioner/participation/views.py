@@ -21,7 +21,7 @@ from commissioner.participation.models import Exercise
 
 HOME = ("Home", "/")
 INDEX = ("Participation", "/participate/")
-CHART_ROW, CHART_WIDTH, CHART_BAR_MAX = 44, 640, 440
+CHART_ROW, CHART_WIDTH, CHART_BAR_MAX, CHART_LABEL = 44, 480, 400, 52  # drawn 1:1 in a half-width column
 
 
 def _org(slug):
@@ -49,7 +49,8 @@ def chart(rows, value_key, funded_key=None):
     for i, r in enumerate(rows):
         top = i * CHART_ROW
         width = round(float(r[value_key] or 0) / peak * CHART_BAR_MAX, 1)
-        label = f"{r['code']}. {r['title']}"[:70]
+        label = f"{r['code']}. {r['title']}"
+        label = label if len(label) <= CHART_LABEL else label[:CHART_LABEL - 1].rstrip() + "…"
         bars.append({"label": label, "value": r[value_key], "label_y": top + 17, "bar_y": top + 24, "width": width,
                      "value_x": width + 8, "value_y": top + 38,
                      "funded": bool(r.get(funded_key)) if funded_key else True})
@@ -359,8 +360,9 @@ def results(request, pk):
     exercise = _exercise(request, pk)
     if not queries.can_see_results(request.user, exercise):
         raise Http404("The results of this exercise are not published")
-    data = queries.priority_results(exercise) if exercise.is_priorities else queries.results(exercise)
     fmt = request.GET.get("format", "")
+    data = (queries.priority_results(exercise) if exercise.is_priorities
+            else queries.results(exercise, for_page=not fmt))  # downloads: exact amounts and wording
     if fmt:
         header, rows = _results_table(exercise, data)
         return table_response(f"participation-{exercise.pk}-results", fmt, header, rows,
