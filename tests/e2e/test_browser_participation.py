@@ -134,3 +134,42 @@ def test_results_chart_keeps_its_text_size_on_a_wide_screen_and_fits_a_phone(pag
     page.goto(results)
     box = svg.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+
+
+def test_empty_ballot_names_every_problem_without_axe_violations(page, server):
+    """Walk-through: an empty ballot did not mention the missing code; every problem is now listed at once."""
+    page.goto(_exercise_url(page, server, OPEN_TITLE) + "vote/")
+    assert "Replace the broken swings and resurface the toddlers' play area. Area: Hexthorpe." in \
+        page.locator("#id_choices_0-hint").inner_text()
+    assert page.locator("#id_choices_0").get_attribute("aria-describedby") == "id_choices_0-hint"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Cast my vote").click()
+    summary = page.locator(".govuk-error-summary").inner_text()
+    for message in ("Choose at least 1 project", "Enter your age in years", "Enter your voting code"):
+        assert message in summary
+    assert _violations(page) == []
+
+
+@pytest.mark.parametrize("width", [1200, 375])
+def test_every_participation_page_fits_the_screen_and_shows_whole_pounds(page, server, width):
+    """Walk-through at 1200px and 375px: nothing wider than the screen, money as "£35,000" everywhere."""
+    page.set_viewport_size({"width": width, "height": 900})
+    urls = [server + "/participate/"]
+    for title in (OPEN_TITLE, PUBLISHED_TITLE, PRIORITIES_TITLE):
+        urls.append(_exercise_url(page, server, title))
+    urls += [urls[1] + "vote/", urls[1] + "receipt/?receipt=AAAA-BBBB-CCCC-DDDD", urls[2] + "results/",
+             urls[3] + "results/"]
+    sign_in(page, server, "demo-admin")
+    page.goto(server + "/participate/")
+    page.get_by_role("link", name="City of Doncaster Council").first.click()
+    urls.append(page.url)
+    for url in urls:
+        page.goto(url)
+        _open_all(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, url
+        text = page.locator("main").inner_text()
+        assert not re.search(r"\d,\d{3}\.00|\bGBP\b|docs/", text), url
+        assert "(synthetic)" not in text, url
+    page.goto(urls[2] + "results/")
+    text = page.locator("main").inner_text()
+    assert "£100,000" in text and "1st in order of support, with 26 votes: funded, cost £35,000" in text
