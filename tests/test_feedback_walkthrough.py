@@ -177,6 +177,17 @@ def test_sharing_a_story_names_every_problem_at_once(world):
     assert not Story.objects.exists()
 
 
+def test_api_names_every_problem_of_a_story(world):
+    import json
+
+    r = client_for(world, "resident").post("/api/v1/feedback/stories", json.dumps({
+        "contract": world["contract"].ocid, "title": "", "text": "short", "overall": 4, "recommend": "yes",
+        "listened": 3, "month": 13, "year": 2025}), content_type="application/json")
+    assert r.status_code == 422 and r["Content-Type"] == "application/problem+json"
+    assert [e["name"] for e in r.json()["errors"]] == ["title", "text", "happened"]
+    assert not Story.objects.exists()
+
+
 def test_story_service_names_every_problem(world):
     with pytest.raises(services.FeedbackInputError) as e:
         post(world["resident"], world["contract"], title="", text="short", overall=9, recommend="maybe",
