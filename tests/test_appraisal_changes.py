@@ -326,3 +326,16 @@ def test_residents_priorities_are_shown_with_the_appraisal_and_in_the_report(use
     # An area that is not one of the council's exercises is refused by the form.
     r = client.post(f"/appraisals/{a.pk}/settings/", {**_settings(a), "priorities_area": "Made up"})
     assert r.status_code == 400
+
+
+def test_an_option_removed_meanwhile_is_a_clear_error_not_a_crash(users):
+    a = _example(users)
+    o = a.options.get()
+    stale = Option.objects.get(pk=o.pk)  # another tab still holds it
+    services.delete_option(actor=users["admin"], option=o)
+    for change in (lambda: services.delete_option(actor=users["admin"], option=stale),
+                   lambda: services.set_flows(actor=users["admin"], option=stale, costs="5")):
+        with pytest.raises(services.AppraisalInputError) as e:
+            change()
+        assert e.value.message == "the option 'Invest' was removed meanwhile"
+    assert AuditEvent.objects.filter(action="deleted").count() == 1

@@ -725,7 +725,7 @@ def test_email_verification_through_the_pages_and_a_ranking_ballot(users, settin
     response = client.post(f"{url}email/", {"email": "voter@example.org"})
     assert response.status_code == 200 and "We have sent a one-time code" in response.content.decode()
     code = next(line.strip() for line in mail.outbox[0].body.splitlines() if line.startswith("    "))
-    assert f"/participate/{ex.pk}/vote/?code={code}" in mail.outbox[0].body
+    assert f"{settings.REMINDER_BASE_URL}/participate/{ex.pk}/vote/?code={code}" in mail.outbox[0].body
     form = client.get(f"{url}vote/", {"code": code}).context["form"]
     assert form["code"].value() == code
     response = client.post(f"{url}vote/", {"nonce": form["nonce"].value(), "rank-p2": "1", "rank-p3": "2",

@@ -155,9 +155,10 @@ def test_the_council_corrects_and_the_suppliers_figures_are_kept(world):
     event = AuditEvent.objects.filter(model="risk.SupplierAccounts").latest("id")
     assert (event.action, event.actor) == ("corrected", world["commissioner"])
     assert (event.before["turnover"], event.after["turnover"]) == ("1000000.00", "950000.00")
-    for role in ("supplier", "viewer"):
+    for role, officer in (("supplier", "an officer"), ("viewer", "merton-commissioner")):
         text = client_for(world, role).get(_page(world["private"])).content.decode()
-        assert "corrected by the council (merton-commissioner, " in text
+        assert f"corrected by the council ({officer}, " in text  # officers' user names are not the supplier's
+        assert role == "viewer" or "merton-commissioner" not in text
         assert "As the supplier gave it" in text and "£1,000,000" in text and "£950,000" in text
     # the year is now the council's: the supplier is told so, and nothing changes
     bad = client_for(world, "supplier").post(f"/risk/contracts/{world['private'].ocid}/accounts/",
@@ -178,6 +179,8 @@ def test_the_council_corrects_and_the_suppliers_figures_are_kept(world):
     assert (by_year["2024"]["entered_by"], by_year["2024"]["supplier_user"]) == ("merton-commissioner",
                                                                                  "wheels-finance")
     assert by_year["2024"]["corrected_by_council_at"] and not by_year["2023"]["corrected_by_council_at"]
+    rows = csv_rows(client_for(world, "supplier").get(_page(world["private"]), {"table": "accounts", "format": "csv"}))
+    assert {r[rows[0].index("entered_by")] for r in rows[1:]} == {"an officer", "wheels-finance"}
 
 
 def test_the_supplier_may_not_replace_figures_the_council_entered(world):

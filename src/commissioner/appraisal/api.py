@@ -342,7 +342,10 @@ def change_option(request, appraisal_id: Path[int], option_id: Path[int], payloa
 def delete_option(request, appraisal_id: Path[int], option_id: Path[int]):
     """Remove an option (the audit trail keeps a copy)."""
     a = _appraisal(request, appraisal_id)
-    services.delete_option(actor=request.user, option=_option(a, option_id))
+    try:
+        services.delete_option(actor=request.user, option=_option(a, option_id))
+    except services.AppraisalInputError:  # removed meanwhile
+        raise Http404(f"No option with id {option_id} in this appraisal.") from None
     return Status(204, None)
 
 

@@ -294,7 +294,7 @@ def set_flows(*, actor, option, costs=None, benefits=None, ob_shares=None, score
     appraisal = option.appraisal
     refuse_unless_editor(actor, appraisal.owner, "change an option", option)
     with transaction.atomic():
-        row = Option.objects.select_for_update().get(pk=option.pk)
+        row = _locked_option(option)
         before = _option_snapshot(row)
         if name is not None:
             name = clean_text(name, "name", 120)
@@ -332,12 +332,21 @@ def set_flows(*, actor, option, costs=None, benefits=None, ob_shares=None, score
     return row
 
 
+def _locked_option(option):
+    """The option's row, locked for the change; a clear error if it was removed meanwhile (two tabs, a
+    double click)."""
+    row = Option.objects.select_for_update().filter(pk=option.pk).first()
+    if row is None:
+        raise AppraisalInputError("name", f"the option '{option.name[:60]}' was removed meanwhile")
+    return row
+
+
 def delete_option(*, actor, option) -> None:
     """Remove an option from its appraisal (audited with everything it held)."""
     appraisal = option.appraisal
     refuse_unless_editor(actor, appraisal.owner, "remove an option", option)
     with transaction.atomic():
-        row = Option.objects.select_for_update().get(pk=option.pk)
+        row = _locked_option(option)
         audit(actor=actor, organisation=appraisal.owner, action="deleted", obj=row, before=_option_snapshot(row))
         row.delete()
         Appraisal.objects.filter(pk=appraisal.pk).update(updated_at=timezone.now())

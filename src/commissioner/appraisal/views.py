@@ -234,8 +234,12 @@ def delete_option(request, pk, option_id):
     """A confirmation page (GET), then the option is removed (POST)."""
     a, option = _option_to_change(request, pk, option_id, "remove an option")
     if request.method == "POST":
-        services.delete_option(actor=request.user, option=option)
-        messages.success(request, f"Option removed: {option.name}")
+        try:
+            services.delete_option(actor=request.user, option=option)
+        except services.AppraisalInputError as e:  # removed meanwhile (another tab)
+            messages.error(request, e.message[:1].upper() + e.message[1:] + ".")
+        else:
+            messages.success(request, f"Option removed: {option.name}")
         return redirect("appraisal-detail", pk=a.pk)
     return render(request, "appraisal/delete_option.html", {
         "appraisal": a, "option": option, "synthetic": a.synthetic,

@@ -11,8 +11,11 @@ from commissioner.orgs.models import AuditEvent, Membership, Organisation, Organ
 
 
 def audit(*, actor=None, actor_label="", organisation=None, action, obj, before=None, after=None):
-    """Record one change: who, when, what, before and after."""
-    label = actor_label or (actor.get_username() if actor is not None and actor.is_authenticated else "system")
+    """Record one change: who, when, what, before and after. A resident is recorded as "a resident": their
+    user name is their email address, which the councils reading the trail must not see."""
+    signed_in = actor is not None and actor.is_authenticated
+    label = actor_label or ("a resident" if signed_in and hasattr(actor, "resident") else
+                            actor.get_username() if signed_in else "system")
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=label[:200],

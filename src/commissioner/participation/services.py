@@ -444,7 +444,7 @@ def request_email_code(*, exercise, email, now=None) -> None:
               obj=exercise, after={"exercise": exercise.pk})
     send_mail(f"Your code to vote: {exercise.title[:120]}",
               f"Your one-time code to vote in \"{exercise.title}\" is:\n\n    {token}\n\n"
-              f"Enter it on the voting page: /participate/{exercise.pk}/vote/?code={token}\n"
+              f"Enter it on the voting page: {settings.REMINDER_BASE_URL}/participate/{exercise.pk}/vote/?code={token}\n"
               f"It works once, for {EMAIL_CODE_HOURS} hours. If you did not ask for it, ignore this email.\n",
               None, [email])
 

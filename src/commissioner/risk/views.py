@@ -65,21 +65,25 @@ def _money_text(value):
     return None if value is None else _money(Decimal(value))
 
 
-def _username(user):
+def _username(user, *, supplier=False):
+    """A council officer's user name; "an officer" to a supplier's user (user names are often emails)."""
+    if supplier and user is not None:
+        return "an officer"
     return user.get_username() if user is not None else "system"
 
 
-def _entered(a):
-    """Who entered a year's figures, in words, for the accounts table."""
+def _entered(a, supplier=False):
+    """Who entered a year's figures, in words, for the accounts table (officers unnamed to a supplier)."""
     if a.synthetic and a.entered_by is None:
         return "The demo (synthetic)"
     if a.entered_by_supplier and a.corrected_at is not None:
         return (f"The supplier ({a.supplier_username}, {date_format(localtime(a.supplier_entered_at), 'j M Y')}); "
-                f"corrected by the council ({_username(a.entered_by)}, "
+                f"corrected by the council ({_username(a.entered_by, supplier=supplier)}, "
                 f"{date_format(localtime(a.corrected_at), 'j M Y')})")
     if a.entered_by_supplier:
         return f"The supplier ({a.supplier_username}, {date_format(localtime(a.supplier_entered_at), 'j M Y H:i')})"
-    return f"The council ({_username(a.entered_by)}, {date_format(localtime(a.updated_at), 'j M Y')})"
+    return (f"The council ({_username(a.entered_by, supplier=supplier)}, "
+            f"{date_format(localtime(a.updated_at), 'j M Y')})")
 
 
 def _next_step(request, contract):
@@ -120,9 +124,9 @@ def _page(request, contract, *, assess_form=None, accounts_form=None, upload_for
     accounts_form = accounts_form or forms.AccountsForm()
     upload_form = upload_form or forms.UploadForm()
     rows = [{"year": a.year, "figures": [_money(getattr(a, n)) for n in FIGURE_NAMES], "audited": a.audited,
-             "source": a.get_source_display(), "synthetic": a.synthetic, "entered": _entered(a)}
+             "source": a.get_source_display(), "synthetic": a.synthetic, "entered": _entered(a, supplier)}
             for a in accounts[:3]]
-    corrected = [{"year": a.year, "when": a.corrected_at, "by": _username(a.entered_by),
+    corrected = [{"year": a.year, "when": a.corrected_at, "by": _username(a.entered_by, supplier=supplier),
                   "supplier": a.supplier_username, "supplier_at": a.supplier_entered_at,
                   "figures": [(label, _money_text(a.supplier_figures.get(name)), _money(getattr(a, name)))
                               for name, label in FIGURES],
@@ -236,12 +240,16 @@ def _table(request, contract, table):
         return [], []
     if table == "accounts":
         rows = queries.accounts(request.user, contract, provider)
+        supplier = services.acts_as_supplier(request.user, contract)
         header = ["provider_id", "provider", "year", *FIGURE_NAMES, "audited", "source", "entered_by",
                   "entered_by_supplier", "supplier_user", "supplier_entered_at", "corrected_by_council_at",
                   *[f"supplier_{n}" for n in (*FIGURE_NAMES, "audited")], "synthetic"]
         return header, [[provider.pk, provider.name, a.year,
                          *[(str(v) if (v := getattr(a, n)) is not None else None) for n in FIGURE_NAMES],
-                         a.audited, a.source, a.entered_by.get_username() if a.entered_by else None,
+                         a.audited, a.source,
+                         _username(a.entered_by, supplier=supplier and (a.corrected_at is not None
+                                                                        or not a.entered_by_supplier))
+                         if a.entered_by else None,
                          a.entered_by_supplier, a.supplier_username or None,
                          a.supplier_entered_at.isoformat() if a.supplier_entered_at else None,
                          a.corrected_at.isoformat() if a.corrected_at else None,
