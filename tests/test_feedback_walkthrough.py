@@ -455,3 +455,32 @@ def test_search_ranks_the_phrase_first(named):
     # the phrase in the title, then all the words in the title (though "Care at ..." sorts first), then the provider
     assert [ours[c.pk] for c in services_ if c.pk in ours] == ["phrase", "words", "provider"]
     assert [c.match_rank for c in services_] == sorted(c.match_rank for c in services_)
+
+
+def test_send_again_is_limited_so_nobodys_inbox_is_flooded(db):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.test import Client
+    from django.utils import timezone
+
+    from commissioner.feedback import services as fs
+    from commissioner.feedback.models import ResidentProfile
+
+    mail.outbox.clear()
+    client = Client()
+    r = client.post("/feedback/account/register/", {"email": "flood@example.org", "display_name": "",
+                                                     "password": "a-long-enough-passphrase-1", "password_again":
+                                                     "a-long-enough-passphrase-1"})
+    assert r.status_code == 302 and len(mail.outbox) == 1
+    client.force_login(ResidentProfile.objects.get(user__username="flood@example.org").user)
+    for _ in range(3):
+        page = client.post("/feedback/account/confirm/resend/", follow=True).content.decode()
+        assert "We sent you a link a few minutes ago" in page
+    assert len(mail.outbox) == 1
+    # Later, another link may be sent.
+    profile = ResidentProfile.objects.get(user__username="flood@example.org")
+    profile.confirmation_sent_at = timezone.now() - timedelta(seconds=fs.RESEND_SECONDS + 1)
+    profile.save()
+    page = client.post("/feedback/account/confirm/resend/", follow=True).content.decode()
+    assert "We have sent a new link to flood@example.org" in page and len(mail.outbox) == 2

@@ -239,6 +239,23 @@ def test_an_emailed_code_expires(users, settings):
     assert "expired" in _refused(ex, code, choices=["p1"], now=later).errors[0][1]
 
 
+def test_asking_again_soon_neither_floods_the_address_nor_cancels_its_code(users, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    ex = _exercise(users, verification="email")
+    services.request_email_code(exercise=ex, email="a@example.org", now=INSIDE)
+    code = next(line.strip() for line in mail.outbox[0].body.splitlines() if line.startswith("    "))
+    soon = INSIDE + timedelta(seconds=services.EMAIL_CODE_COOLDOWN - 1)
+    with pytest.raises(services.BallotRefused, match="We sent a code to this address a few minutes ago"):
+        services.request_email_code(exercise=ex, email="A@example.org", now=soon)
+    assert len(mail.outbox) == 1
+    assert _cast(ex, code, choices=["p1"], now=soon)[1]  # the first code still works
+    # After the cooldown a new code may be sent (for an address that has not voted).
+    services.request_email_code(exercise=ex, email="b@example.org", now=INSIDE)
+    services.request_email_code(exercise=ex, email="b@example.org",
+                                now=INSIDE + timedelta(seconds=services.EMAIL_CODE_COOLDOWN))
+    assert len(mail.outbox) == 3
+
+
 def test_nothing_links_a_ballot_to_its_verification(pb, settings):
     """The models hold no foreign key, shared id or timestamp between ballots and codes/addresses."""
     for model in (Ballot, VoterCode, EmailVoter):

@@ -22,6 +22,7 @@ class ResidentProfile(models.Model):
     display_name = models.CharField(max_length=60, blank=True, help_text="the name shown with stories")
     anonymous_by_default = models.BooleanField(default=False)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, help_text="the last link sent (resend cooldown)")
     last_active_at = models.DateTimeField(null=True, blank=True, db_index=True)
     synthetic = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -238,8 +238,23 @@ def confirmation_token(user):
     return signing.dumps({"u": user.pk, "e": user.email}, salt=CONFIRM_SALT)
 
 
-def send_confirmation(*, user, base_url=None):
-    """Email the link that confirms the address (valid FEEDBACK_CONFIRM_DAYS days)."""
+RESEND_SECONDS = 300  # at most one confirmation email an account in this time: nobody's inbox is flooded
+
+
+def send_confirmation(*, user, base_url=None, now=None):
+    """Email the link that confirms the address (valid FEEDBACK_CONFIRM_DAYS days); RateLimited if one was sent
+    less than RESEND_SECONDS ago (the earlier link still works)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        profile = ResidentProfile.objects.select_for_update().filter(user=user).first()
+        if profile is not None:
+            last = profile.confirmation_sent_at
+            if last is not None and (now - last).total_seconds() < RESEND_SECONDS:
+                wait = RESEND_SECONDS - int((now - last).total_seconds())
+                raise RateLimited("We sent you a link a few minutes ago: check your email, including any spam "
+                                  f"folder. You can ask for another in {max(1, wait // 60 + 1)} minutes.", wait)
+            profile.confirmation_sent_at = now
+            profile.save(update_fields=["confirmation_sent_at"])
     base = (base_url or settings.REMINDER_BASE_URL).rstrip("/")
     link = f"{base}/feedback/account/confirm/{confirmation_token(user)}/"
     send_mail("Confirm your email address to share feedback",

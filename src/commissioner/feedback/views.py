@@ -446,7 +446,11 @@ def resend(request):
     if profile is None:
         raise PermissionDenied("Only residents' accounts confirm an email address here")
     if not profile.confirmed:
-        services.send_confirmation(user=request.user, base_url=request.build_absolute_uri("/"))
+        try:
+            services.send_confirmation(user=request.user, base_url=request.build_absolute_uri("/"))
+        except services.RateLimited as e:
+            messages.error(request, e.message)
+            return redirect(_safe_next(request, reverse("feedback-account")))
     messages.success(request, f"We have sent a new link to {request.user.email}.")
     return redirect(_safe_next(request, reverse("feedback-account")))
 

@@ -36,6 +36,7 @@ MAX_PB_BYTES = 20_000_000
 MAX_CODES = 5000
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to type from a letter
 EMAIL_CODE_HOURS = 24
+EMAIL_CODE_COOLDOWN = 300  # seconds before the same address may be sent another code
 LONDON = ZoneInfo("Europe/London")
 BUDGET_TYPES = ("approval", "choose-1", "cumulative", "ordinal")
 PRIORITY_TYPES = ("ordinal", "weights")
@@ -437,6 +438,12 @@ def request_email_code(*, exercise, email, now=None) -> None:
         if voter.used:
             raise BallotRefused([("email", ("This email address has already been used to vote in this exercise: "
                                            "each resident votes once"))], duplicate=True)
+        issued = voter.expires_at - timedelta(hours=EMAIL_CODE_HOURS) if voter.expires_at else None
+        if issued is not None and voter.token_digest and (now - issued).total_seconds() < EMAIL_CODE_COOLDOWN:
+            # Nobody may flood an address, or cancel the code a resident is about to use, by asking again.
+            raise BallotRefused([("email", ("We sent a code to this address a few minutes ago and it still works: "
+                                           "check your email, including any spam folder, or ask again in "
+                                           f"{EMAIL_CODE_COOLDOWN // 60} minutes"))])
         voter.token_digest = code_digest(exercise, token)
         voter.expires_at = now + timedelta(hours=EMAIL_CODE_HOURS)
         voter.save()
