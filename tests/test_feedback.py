@@ -280,6 +280,19 @@ def test_three_reports_hide_a_story_until_reviewed(resident, contract, users):
     assert [e.action for e in queries.history(story)] == ["held", "publish", "hidden", "publish"]
 
 
+def test_anonymous_reports_count_once_per_connection(resident, contract, users):
+    """Other addresses of the same connection (an IPv4 /24, an IPv6 /64) are the same reader: one person cannot
+    hide a story alone. The network is kept, not the address."""
+    story = published(resident, contract, users["admin"])
+    assert services.report_story(story=story, ip="5.5.5.5")
+    assert not services.report_story(story=story, ip="5.5.5.77")
+    assert services.report_story(story=story, ip="2001:db8:1:2::5")
+    assert not services.report_story(story=story, ip="2001:db8:1:2:ffff::9")
+    story.refresh_from_db()
+    assert (story.status, story.report_count) == ("published", 2)
+    assert sorted(Report.objects.values_list("ip", flat=True)) == ["2001:db8:1:2::/64", "5.5.5.0/24"]
+
+
 def test_who_may_moderate(resident, contract, users, provider_user):
     story, _ = post(resident, contract)
     for who in (users["viewer"], users["other"], provider_user, resident):

@@ -604,13 +604,26 @@ def moderate(*, actor, story, action, note="", text=None):
     return story
 
 
+def report_network(ip):
+    """The network a report comes from, kept instead of the address: an IPv4 /24 or an IPv6 /64, so that one
+    person cannot hide a story by reporting it from several addresses of their own connection (and less is
+    kept about the reader)."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return (ip or "")[:64]
+    return str(ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 64}", strict=False))
+
+
 def report_story(*, story, reporter=None, ip="", reason=""):
-    """Anyone reports a published story, once each (by account, else by address); at
+    """Anyone reports a published story, once each (by account, else by network: ``report_network``); at
     FEEDBACK_REPORTS_TO_HIDE reports it is hidden until a moderator reviews it. Returns True if counted."""
     if story.status != Story.Status.PUBLISHED:
         raise FeedbackInputError("story", "Only published stories can be reported")
     reporter = reporter if reporter is not None and reporter.is_authenticated else None
-    ip = (ip or "")[:64]
+    ip = report_network(ip)
     reason = " ".join((reason or "").split())[:500]
     with transaction.atomic():
         story = Story.objects.select_for_update().get(pk=story.pk)
