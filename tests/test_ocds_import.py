@@ -375,14 +375,15 @@ def test_an_import_killed_midway_and_rerun_ends_as_one_clean_run(db, tmp_path):
     assert resumed[1:] == clean[1:]
 
 
-def fail_second_chunk(monkeypatch):
+def fail_second_chunk(monkeypatch, commit_every=1, fail_at=2):
     monkeypatch.setattr(services, "CHUNK", 40)
+    monkeypatch.setattr(services, "COMMIT_EVERY", commit_every)
     real_apply = register_services.apply_contracts
     calls = []
 
     def failing(batch, **kwargs):
         calls.append(len(batch))
-        if len(calls) == 2:
+        if len(calls) == fail_at:
             real_apply(batch[: len(batch) // 2], **kwargs)  # half the work done, then the crash
             raise RuntimeError("disk full")
         return real_apply(batch, **kwargs)
@@ -418,6 +419,64 @@ def test_a_failing_chunk_leaves_whole_records_only(db, monkeypatch):
     clean = state()
     assert resumed[:3] == clean[:3]
     assert [p[0] for p in resumed[3]] == [p[0] for p in clean[3]]  # the same supplier groupings
+
+
+def test_an_import_with_a_worker_process_writes_what_one_process_writes(db, monkeypatch):
+    """Big imports read and compile in a second process: this process does the first items (HEAD) while it
+    starts, then writes the chunks it sends. The register is the same as from one process."""
+    empty_register()
+    monkeypatch.setattr(services, "CHUNK", 40)
+    monkeypatch.setattr(services, "HEAD", 60)
+    monkeypatch.setattr(services, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setenv(services.WORKERS_ENV, "1")
+    received = []
+    real_chunks = services._Worker.chunks
+
+    def chunks(self, importer):
+        for pending in real_chunks(self, importer):
+            received.append(len(pending.latest))
+            yield pending
+
+    monkeypatch.setattr(services._Worker, "chunks", chunks)
+    summary = import_ocds([PACKAGE])
+    assert received == [40, 40, 40, 20]  # items 60 to 199 came from the worker, CHUNK at a time
+    assert (summary.read, summary.releases_new, summary.contracts_created, summary.rejected) == (200, 200, 190, [])
+    with_worker = state()
+    empty_register()
+    monkeypatch.setenv(services.WORKERS_ENV, "0")
+    import_ocds([PACKAGE])
+    assert state() == with_worker
+
+
+def test_json_is_stored_as_json_text(db):
+    """On SQLite the import sends JSON as UTF-8 bytes cast to TEXT: stored as text, never as a blob."""
+    from django.db import connection
+
+    empty_register()
+    import_ocds([PACKAGE])
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT DISTINCT typeof(data), typeof(tags), typeof(changes) FROM ocds_release")
+            assert cursor.fetchall() == [("text", "text", "text")]
+            cursor.execute("SELECT DISTINCT typeof(\"after\") FROM orgs_auditevent WHERE model = 'register.Contract'")
+            assert cursor.fetchall() == [("text",)]
+            cursor.execute("SELECT count(*) FROM ocds_release WHERE json_valid(data) AND data LIKE '{\"ocid\":%'")
+        else:
+            cursor.execute("SELECT count(*) FROM ocds_release WHERE jsonb_typeof(data) = 'object'")
+        assert cursor.fetchone() == (200,)
+    title = Release.objects.get(release_id=package_releases()[0]["id"]).data["tender"]["title"]
+    assert title == package_releases()[0]["tender"]["title"]
+
+
+@pytest.mark.parametrize(("fail_at", "kept"), [(2, 0), (3, 80)])
+def test_chunks_are_committed_in_groups(db, monkeypatch, fail_at, kept):
+    """Two chunks of 40 to a transaction: a failure in the second loses the first too (it was not
+    committed), a failure in the third keeps the first two; never part of a group."""
+    empty_register()
+    fail_second_chunk(monkeypatch, commit_every=2, fail_at=fail_at)
+    releases = package_releases()
+    assert sorted(Release.objects.values_list("release_id", flat=True)) == sorted(r["id"] for r in releases[:kept])
+    assert set(Contract.objects.values_list("ocid", flat=True)) == {r["ocid"] for r in releases[:kept]}
 
 
 def test_provider_totals_are_right_after_a_failed_chunk_and_a_rerun(db, monkeypatch):

@@ -20,6 +20,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import itertools
 import json
 import os
 import pickle
@@ -56,6 +57,7 @@ from commissioner.register.models import Source
 warnings.filterwarnings("ignore", category=DuplicateIdValueWarning)
 
 CHUNK = 500
+COMMIT_EVERY = 4  # chunks to a transaction
 MAX_CHANGES = 300
 WORKERS_ENV = "COMMISSIONER_IMPORT_WORKERS"  # 0: compile everything in this process
 
@@ -199,8 +201,9 @@ def import_workers() -> int:
 
 
 class Entry(NamedTuple):
-    """A valid release waiting in a chunk: only what the import needs, the release itself as JSON text
-    in ``row``, its Release row as database values (InsertPlan), made where it was read."""
+    """A valid release waiting in a chunk: only what the import needs, the release itself as JSON (text,
+    or UTF-8 bytes on SQLite) in ``row``, its Release row as database values (InsertPlan), made where it
+    was read."""
 
     source: str
     position: str
@@ -212,7 +215,7 @@ class Entry(NamedTuple):
     row: list
 
     @property
-    def raw(self) -> str:
+    def raw(self) -> str | bytes:
         return self.row[_release_columns()["data"]]
 
 
@@ -237,6 +240,7 @@ class Pending:
 WORKER_CODE = ("import sys, django; django.setup(); "
                "from commissioner.ocds.services import worker_main; worker_main(sys.argv[1])")
 WORKER_MIN_BYTES = 2_000_000  # smaller imports are done in one process (a worker takes a second to start)
+HEAD = 2 * CHUNK  # items of a big import this process does while the worker starts
 
 
 def _import_bytes(paths):
@@ -278,20 +282,23 @@ class Importer:
         gc.freeze()  # what exists now (Django, the schema, ...) is never scanned during the import
         try:
             with _import_pragmas(), _no_gc():
-                worker = None
+                worker, head = None, 0
                 size = _import_bytes(paths)
                 if import_workers() and size is not None and size >= WORKER_MIN_BYTES:
-                    worker = _Worker.start(paths, self.max_amount)
+                    worker = _Worker.start(paths, self.max_amount, skip=HEAD)
+                    head = HEAD if worker else 0
                 try:
                     if worker:
+                        # While the worker starts, this process does the first items itself.
+                        self._write_all(self._prepare(e) for e in self._chunks(paths, stop=head))
                         try:
                             self._write_all(worker.chunks(self))
-                        except _NoWorker as e:  # it never started (nothing written yet): do it all here
+                        except _NoWorker as e:  # it never started (nothing of its written): do the rest here
                             warnings.warn(f"OCDS import: {e}; importing in one process", stacklevel=2)
                             worker.stop()
                             worker = None
                     if not worker:
-                        self._write_all(self._prepare(e) for e in self._chunks(paths))
+                        self._write_all(self._prepare(e) for e in self._chunks(paths, start=head))
                 finally:
                     if worker:
                         worker.stop()
@@ -305,39 +312,54 @@ class Importer:
         return self.summary
 
     def _write_all(self, chunks):
-        for n, pending in enumerate(chunks, start=1):
-            self._write(pending)
-            if n % 50 == 0:  # chunks make next to no cyclic garbage: an occasional sweep will do
-                gc.collect()
+        """Write the chunks, COMMIT_EVERY to a transaction: a record is never half-written, and an import
+        stopped midway loses only its last transaction (run again, it ends as one clean run would). Fewer
+        commits write each index page touched by several chunks once, not once a chunk."""
+        chunks, n = iter(chunks), 0
+        while True:
+            with transaction.atomic():
+                group = 0
+                for pending in chunks:
+                    self._write(pending)
+                    n, group = n + 1, group + 1
+                    if n % 50 == 0:  # chunks make next to no cyclic garbage: an occasional sweep will do
+                        gc.collect()
+                    if group == COMMIT_EVERY:
+                        break
+            if group < COMMIT_EVERY:
+                return
 
     # Reading (in the worker when there is one)
 
-    def _chunks(self, paths, parsed=None):
+    def _chunks(self, paths, parsed=None, start=0, stop=None):
         """Lists of valid Entries, CHUNK at a time (the releases themselves are kept as JSON only; and
-        parsed, in ``parsed`` by (ocid, release id), when given: the caller empties it between chunks)."""
+        parsed, in ``parsed`` by (ocid, release id), when given: the caller empties it between chunks).
+        Only the items (releases or errors, counted over all the paths) from ``start`` to before ``stop``."""
         chunk = []
-        for path in paths:
-            for item in reader.read(path):
-                if item.error:
-                    self.reject(item, item.error.split(": ", 1)[-1] if ": " in item.error else item.error)
-                    continue
-                self.summary.read += 1
-                release = item.release
-                try:
-                    if mapping.needs_upgrade(release) or (item.package or {}).get("version") == "1.0":
-                        upgrade_release_10_11(release, reorder=False)
-                    mapping.validate_release(release, max_amount=self.max_amount)
-                except mapping.InvalidRelease as e:
-                    ocid = release.get("ocid") if isinstance(release, dict) else ""
-                    self.reject(item, str(e), ocid if isinstance(ocid, str) else "")
-                    continue
-                except Exception as e:  # noqa: BLE001  (malformed structure that the upgrade could not handle)
-                    self.reject(item, f"cannot read release: {type(e).__name__}: {e}")
-                    continue
-                chunk.append((item, release))
-                if len(chunk) >= CHUNK:
-                    yield self._entries(chunk, parsed)
-                    chunk = []
+        items = (item for path in paths for item in reader.read(path))
+        for n, item in enumerate(itertools.islice(items, stop)):
+            if n < start:
+                continue
+            if item.error:
+                self.reject(item, item.error.split(": ", 1)[-1] if ": " in item.error else item.error)
+                continue
+            self.summary.read += 1
+            release = item.release
+            try:
+                if mapping.needs_upgrade(release) or (item.package or {}).get("version") == "1.0":
+                    upgrade_release_10_11(release, reorder=False)
+                mapping.validate_release(release, max_amount=self.max_amount)
+            except mapping.InvalidRelease as e:
+                ocid = release.get("ocid") if isinstance(release, dict) else ""
+                self.reject(item, str(e), ocid if isinstance(ocid, str) else "")
+                continue
+            except Exception as e:  # noqa: BLE001  (malformed structure that the upgrade could not handle)
+                self.reject(item, f"cannot read release: {type(e).__name__}: {e}")
+                continue
+            chunk.append((item, release))
+            if len(chunk) >= CHUNK:
+                yield self._entries(chunk, parsed)
+                chunk = []
         if chunk:
             yield self._entries(chunk, parsed)
 
@@ -346,7 +368,7 @@ class Importer:
         out, rows = [], []
         for item, release in chunk:
             try:
-                raw = orjson.dumps(release, option=orjson.OPT_NON_STR_KEYS)
+                raw = orjson.dumps(release)  # (keys that are not strings fail in digest too)
                 dg = digest(release)
             except (TypeError, orjson.JSONEncodeError) as e:  # e.g. an integer beyond 64 bits
                 self.reject(item, f"cannot read release: {type(e).__name__}: {e}", release["ocid"])
@@ -365,7 +387,9 @@ class Importer:
 
     def _flush(self, chunk):
         """Store [(item, valid release)] now, as one transaction (the register importer's way in)."""
-        self._write(self._prepare(self._entries(chunk)), size=len(chunk))
+        pending = self._prepare(self._entries(chunk))
+        with transaction.atomic():
+            self._write(pending, size=len(chunk))
 
     @staticmethod
     def _prepare(entries):
@@ -384,9 +408,8 @@ class Importer:
     # Writing
 
     def _write(self, pending, size=None):
-        speculated = self._speculated(pending)  # compiling stays outside the transaction
-        with transaction.atomic():
-            self._store_chunk(pending, speculated)
+        """Write one chunk (inside a transaction: _write_all's or _flush's)."""
+        self._store_chunk(pending, self._speculated(pending))
         if self.progress:
             self.progress(pending.size if size is None else size)
 
@@ -433,7 +456,7 @@ class Importer:
                 if e.ocid in here:
                     held[e.ocid][e.rid] = e.raw
             for ocid in here:  # arrivals are parsed one ocid at a time, to keep memory flat
-                releases = [orjson.loads(r) if isinstance(r, str) else r for r in held.pop(ocid).values()]
+                releases = [orjson.loads(r) if isinstance(r, (bytes, str)) else r for r in held.pop(ocid).values()]
                 try:
                     results[ocid] = compile_ocid(ocid, releases)
                 except Exception as ex:  # noqa: BLE001  (a release that compiles into nonsense is refused whole)
@@ -535,7 +558,7 @@ class _Worker:
         self.proc, self.inbox, self.feedback = proc, inbox, feedback
 
     @classmethod
-    def start(cls, paths, max_amount):
+    def start(cls, paths, max_amount, skip=0):
         db = connection.settings_dict
         # The worker asks the database which ocids we hold (to compile only the others); not for a
         # database it cannot see (SQLite in memory, as in tests).
@@ -543,7 +566,7 @@ class _Worker:
         results_r, results_w = os.pipe()
         feedback_r, feedback_w = os.pipe()
         options = {"paths": list(paths), "out": results_w, "feedback": feedback_r, "max_amount": max_amount,
-                   "db_name": None if in_memory else str(db["NAME"]), "chunk": CHUNK}
+                   "db_name": None if in_memory else str(db["NAME"]), "chunk": CHUNK, "skip": skip}
         env = dict(os.environ, DJANGO_SETTINGS_MODULE=settings.SETTINGS_MODULE or "commissioner.settings")
         try:
             proc = subprocess.Popen([sys.executable, "-c", WORKER_CODE, json.dumps(options)], env=env,
@@ -572,8 +595,8 @@ class _Worker:
                 code = self.proc.wait()
                 if not received:
                     raise _NoWorker(f"the worker process ended at start (exit code {code})") from None
-                raise RuntimeError(f"the import worker process stopped (exit code {code}); the chunks written "
-                                   "so far are complete: run the import again to finish") from None
+                raise RuntimeError(f"the import worker process stopped (exit code {code}); what was committed "
+                                   "so far is complete: run the import again to finish") from None
             kind, read, rejected, pending = message
             importer.summary.read += read
             importer.summary.rejected += rejected
@@ -672,7 +695,7 @@ def worker_main(options):
     try:
         parsed = {}  # this chunk's releases as parsed (compiled from these, not parsed again)
         with _no_gc():
-            for entries in importer._chunks(opts["paths"], parsed):
+            for entries in importer._chunks(opts["paths"], parsed, start=opts["skip"]):
                 if broken.is_set():
                     return
                 pending = importer._prepare(entries)

@@ -190,7 +190,31 @@ def json_text(value):
         return None
     if isinstance(value, JSONText):
         return value.decode()
-    return orjson.dumps(value, default=_jsonable, option=orjson.OPT_NON_STR_KEYS).decode()
+    return dumps(value).decode()
+
+
+def dumps(value) -> bytes:
+    """JSON of ``value`` by orjson; keys that are not strings (rare: values made in code, not read from
+    JSON) are written as strings, at the second try, as that option costs half as much again."""
+    try:
+        return orjson.dumps(value, default=_jsonable)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(value, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)
+
+
+def json_bytes(value):
+    """A JSONField's value as the UTF-8 JSON we store (None stays None), for _placeholder's CAST."""
+    if value is None:
+        return None
+    if isinstance(value, JSONText):
+        return bytes(value)
+    return dumps(value)
+
+
+def _placeholder(field, conn):
+    """The INSERT's placeholder of ``field``: JSON goes to SQLite as bytes (json_bytes), cast to TEXT,
+    which takes the bytes as they are (UTF-8, the database's encoding)."""
+    return "CAST(%s AS TEXT)" if isinstance(field, models.JSONField) and conn.vendor == "sqlite" else "%s"
 
 
 def _plain(value):
@@ -209,19 +233,31 @@ def _as_is(field, conn):
     return frozenset((type(None),))
 
 
+def _plain_str(value):
+    return str.__str__(value) if isinstance(value, str) else value
+
+
 def _converter(field, conn):
     """A function giving the database value of ``field`` for a Python value: what bulk_create would send,
     with the common cases short-cut (the generic path costs more than the INSERT itself)."""
     prep, ops = field.get_db_prep_save, conn.ops
     if isinstance(field, models.JSONField):
-        # JSON goes as text (SQLite stores text; PostgreSQL casts it to jsonb): orjson is much faster
-        # than json.dumps.
-        return json_text
+        # JSON goes as text (PostgreSQL casts it to jsonb): orjson is much faster than json.dumps. On
+        # SQLite as the UTF-8 bytes orjson makes, which the INSERT casts to TEXT (see _placeholder): no
+        # decoding to str, and no encoding back (by pickle, for rows made in the import's worker, and by
+        # the driver).
+        return json_bytes if conn.vendor == "sqlite" else json_text
+    if isinstance(field, (models.CharField, models.TextField)):
+        # Plain str, not a choices enum (a str subclass the driver takes as it is): rows made in the
+        # import's worker cross a pipe, and unpickling an enum member costs a lookup each time.
+        return lambda v: v if v is None or type(v) is str else _plain_str(prep(v, conn))
     if isinstance(field, _SIMPLE):  # values of the field's own type go as they are
-        kinds = (str,) if isinstance(field, (models.CharField, models.TextField)) else (int, bool)
-        return lambda v: v if v is None or type(v) in kinds else prep(v, conn)
+        return lambda v: v if v is None or type(v) in (int, bool) else prep(v, conn)
     if isinstance(field, models.DecimalField):
         digits, places, to_python = field.max_digits, field.decimal_places, field.to_python
+        if conn.vendor == "sqlite":  # what Django's adapter for SQLite sends (register_adapter(Decimal, str)),
+            # made here: a str crosses the import's pipe for a fraction of a Decimal's cost
+            return lambda v: None if v is None else str(ops.adapt_decimalfield_value(to_python(v), digits, places))
         return lambda v: None if v is None else ops.adapt_decimalfield_value(to_python(v), digits, places)
     if isinstance(field, models.DateTimeField):
         utc_text = conn.vendor == "sqlite" and conn.timezone_name == "UTC"  # stored as naive UTC text there
@@ -255,7 +291,8 @@ class InsertPlan:
         self.attnames = [f.attname for f in self.fields]
         self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
             conn.ops.quote_name(model._meta.db_table),
-            ", ".join(conn.ops.quote_name(f.column) for f in self.fields), ", ".join(["%s"] * len(self.fields)))
+            ", ".join(conn.ops.quote_name(f.column) for f in self.fields),
+            ", ".join(_placeholder(f, conn) for f in self.fields))
         self.converters = [(f.attname, _as_is(f, conn), _converter(f, conn)) for f in self.fields]
 
     @classmethod
