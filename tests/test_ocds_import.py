@@ -509,6 +509,45 @@ def commissioner(env, *args, stdin=b""):
                           capture_output=True, timeout=300)
 
 
+def test_a_big_import_through_the_command(tmp_path):
+    """A file over WORKER_MIN_BYTES is read by a worker process; the import takes SQLite's rollback journal
+    when it has the database to itself, and leaves it in WAL mode either way, with nothing half-written."""
+    import sqlite3
+
+    path = tmp_path / "big.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "PYTHONUNBUFFERED": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    assert commissioner(env, "migrate", "-v", "0").returncode == 0
+
+    def copies(first, last):
+        return [dict(r, ocid=f"{r['ocid']}-copy-{k}", id=f"{r['id']}-copy-{k}") for k in range(first, last)
+                for r in package_releases()]
+
+    alone = write_package(tmp_path / "alone.json", copies(0, 5))
+    assert alone.stat().st_size >= services.WORKER_MIN_BYTES
+    done = commissioner(env, "import", "ocds", str(alone), "--quiet")
+    assert done.returncode == 0, done.stderr.decode()
+    out = done.stdout.decode().splitlines()
+    assert out[0] == "read 1000 releases: 1000 new, 0 updated, 0 unchanged, 0 rejected"
+    assert out[1].startswith("contracts: 950 created, 0 updated, 0 unchanged")
+    reader = sqlite3.connect(path)  # another connection open: the import keeps the write-ahead log
+    try:
+        assert reader.execute("SELECT count(*) FROM ocds_release").fetchone() == (1000,)
+        shared_file = write_package(tmp_path / "shared.json", copies(5, 10))
+        again = commissioner(env, "import", "ocds", str(shared_file), "--quiet")
+        assert again.returncode == 0, again.stderr.decode()
+        assert again.stdout.decode().startswith("read 1000 releases: 1000 new")
+        assert reader.execute("SELECT count(*), count(DISTINCT ocid) FROM ocds_release").fetchone() == (2000, 1900)
+    finally:
+        reader.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT count(*) FROM register_contract").fetchone() == (1900,)
+    db.close()
+    assert not (tmp_path / "big.sqlite3-journal").exists()
+
+
 def test_stdin_import_through_the_command(cli_db):
     done = commissioner(cli_db, "import", "ocds", "-", "--quiet", stdin=JSONL.read_bytes())
     assert done.returncode == 0, done.stderr.decode()
