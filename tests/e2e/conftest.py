@@ -28,16 +28,29 @@ def _free_port():
     raise RuntimeError("no free port below 32768")
 
 
+def _postgres_e2e_name(url):
+    """The server's own database, named after the suite's (as pytest-django names its test databases), so two
+    runs on different databases of one PostgreSQL server never drop each other's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{url.rsplit('/', 1)[1].split('?')[0]}_e2e_{worker}"
+
+
+def _drop_postgres(url, name):
+    import psycopg
+
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _database_url(tmp):
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         import psycopg
 
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        name = f"commissioner_e2e_{worker}"
+        name = _postgres_e2e_name(url)
         base = url.rsplit("/", 1)[0]
+        _drop_postgres(url, name)
         with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"{base}/{name}"
     return f"sqlite:///{tmp / 'e2e.sqlite3'}"
@@ -71,6 +84,8 @@ def server(tmp_path_factory):
     proc.terminate()
     proc.wait(timeout=10)
     log.close()
+    if env["DATABASE_URL"].startswith("postgres"):
+        _drop_postgres(env["DATABASE_URL"], env["DATABASE_URL"].rsplit("/", 1)[1])
 
 
 @pytest.fixture(scope="session")
