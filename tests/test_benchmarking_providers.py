@@ -21,6 +21,7 @@ from commissioner.performance import services, synthetic
 from commissioner.performance.models import Assessment, Kpi, KpiReturn, ProviderContractSummary
 from commissioner.register.models import Contract, ContractSupplier, Provider
 from commissioner.register.services import create_local_contract
+from conftest import make_users, per_test
 from helpers import client_for
 
 SAMPLE_TODAY = date(2025, 3, 11)
@@ -36,13 +37,21 @@ SUMMARY_FIELDS = ["kpis", "met", "slightly_below", "below", "significantly_below
                   "unit_cost", "unit_cost_unit", "synthetic", "owner_id", "buyer_id", "is_private", "cpv_division"]
 
 
-@pytest.fixture
-def perf(users):
-    """Synthetic performance for the sample's care (85) and construction (45) contracts and Merton's."""
-    qs = Contract.objects.filter(Q(cpv_division__in=["85", "45"]) | Q(buyer=users["merton"]))
-    made = synthetic.generate(contracts=qs, today=SAMPLE_TODAY)
-    assert made["returns"] > 100
+@pytest.fixture(scope="module")
+def perf_module(module_db):
+    """The users, and synthetic performance for the sample's care (85) and construction (45) contracts and
+    Merton's: made once for the module's tests (each test's writes are rolled back, see conftest.module_db)."""
+    with module_db():
+        users = make_users()
+        qs = Contract.objects.filter(Q(cpv_division__in=["85", "45"]) | Q(buyer=users["merton"]))
+        made = synthetic.generate(contracts=qs, today=SAMPLE_TODAY)
+        assert made["returns"] > 100
     return users
+
+
+@pytest.fixture
+def perf(perf_module, db):
+    return per_test(perf_module)
 
 
 def expected_summary(contract_ids=None):

@@ -15,7 +15,7 @@ from commissioner.methods import benchmarking as bm
 from commissioner.methods.positions import Group, positions
 from commissioner.orgs import reference
 from commissioner.orgs.models import Organisation
-from conftest import SAMPLES
+from conftest import SAMPLES, per_test
 
 OFLOG = SAMPLES / "oflog" / "ASC_data.csv"
 
@@ -85,12 +85,20 @@ def uses_summary(org):
     return LatestPosition.objects.filter(organisation=org).exists()
 
 
-@pytest.fixture
-def oflog(db):
-    result = services.import_oflog(OFLOG)
-    assert result.applied
-    assert summary.rebuild_positions() > 0
+@pytest.fixture(scope="module")
+def oflog_module(module_db):
+    """The Oflog import and the rebuilt summary, made once for the module (each test's writes are rolled back,
+    see conftest.module_db); every database test here starts from it."""
+    with module_db():
+        result = services.import_oflog(OFLOG)
+        assert result.applied
+        assert summary.rebuild_positions() > 0
     return result
+
+
+@pytest.fixture
+def oflog(oflog_module, db):
+    return per_test(oflog_module)
 
 
 COUNCILS = ["ENF", "MRT", "DAL", "LDS", "KEN"]
