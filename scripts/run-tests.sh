@@ -9,7 +9,10 @@ WORKERS=${TEST_WORKERS:-2}
 # loadgroup: the browser tests run whole on one worker (one demo server), started first; every other test goes to
 # whichever worker is free (the groups are named in tests/conftest.py).
 DIST=${TEST_DIST:-loadgroup}
-export PYTHONDONTWRITEBYTECODE=1
+# Keep bytecode: pytest rewrites the asserts of every test module and of its plugins' packages (schemathesis,
+# hypothesis: some 400 modules) at import, in every worker and again in the PostgreSQL run, unless it may cache the
+# result beside them (__pycache__, ignored by git); the project's own modules are compiled in every subprocess too.
+unset PYTHONDONTWRITEBYTECODE
 
 echo "== tests on SQLite"
 env -u DATABASE_URL DATABASE_URL="sqlite:///$(pwd)/var/test-main.sqlite3" \
