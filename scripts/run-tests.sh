@@ -6,9 +6,6 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PG_URL=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/commissioner}
 WORKERS=${TEST_WORKERS:-2}
-# loadgroup: the browser tests run whole on one worker (one demo server), started first; every other test goes to
-# whichever worker is free (the groups are named in tests/conftest.py).
-DIST=${TEST_DIST:-loadgroup}
 # Keep bytecode: pytest rewrites the asserts of every test module and of its plugins' packages (schemathesis,
 # hypothesis: some 400 modules) at import, in every worker and again in the PostgreSQL run, unless it may cache the
 # result beside them (__pycache__, ignored by git); the project's own modules are compiled in every subprocess too.
@@ -16,7 +13,7 @@ unset PYTHONDONTWRITEBYTECODE
 
 echo "== tests on SQLite"
 env -u DATABASE_URL DATABASE_URL="sqlite:///$(pwd)/var/test-main.sqlite3" \
-  $BIN/python -m pytest -n "$WORKERS" --dist "$DIST" -q "$@"
+  $BIN/python -m pytest -n "$WORKERS" -q "$@"
 
 if [ "${CI:-}" = "true" ] || [ "${TEST_POSTGRES:-}" = "1" ]; then
   echo "== tests on PostgreSQL ($PG_URL)"
@@ -29,5 +26,5 @@ except Exception as e:
     sys.exit(1)
 PY
   then exit 1; fi
-  DATABASE_URL="$PG_URL" $BIN/python -m pytest -n "$WORKERS" --dist "$DIST" -q "$@"
+  DATABASE_URL="$PG_URL" $BIN/python -m pytest -n "$WORKERS" -q "$@"
 fi

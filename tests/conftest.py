@@ -21,38 +21,6 @@ def shared(*parts):
     return path
 
 
-# Tests that must run on one xdist worker, as one unit, by node id prefix: the browser tests (one demo server and one
-# chromium for all of them, see e2e/conftest) and a module whose session fixtures are expensive (a model trained
-# once). Every other test is its own unit, handed to whichever worker is free.
-XDIST_GROUPS = {
-    "tests/e2e/": "e2e",
-    "tests/test_feedback_classifier.py::": "feedback-classifier",
-}
-
-
-@pytest.hookimpl(optionalhook=True)  # an xdist hook: the suite also runs with -p no:xdist
-def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadgroup`` (as scripts/run-tests.sh runs the suite) with the groups above.
-
-    xdist's own loadgroup reads ``xdist_group`` marks through a node id suffix that pytest 9.2 no longer keeps
-    (pytest-dev/pytest-xdist#1386), so the groups are named here by node id, which the controller has without
-    collecting. Groups are scheduled largest first, so the long browser run starts at once on one worker while the
-    other works through the rest; a free worker then takes single tests until none is left.
-    """
-    if config.getvalue("dist") != "loadgroup":
-        return None
-    from xdist.scheduler import LoadGroupScheduling
-
-    class PathGroupScheduling(LoadGroupScheduling):
-        def _split_scope(self, nodeid):
-            scope = super()._split_scope(nodeid)  # an "@group" suffix, should xdist manage to add one
-            if scope != nodeid:
-                return scope
-            return next((group for prefix, group in XDIST_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
-
-    return PathGroupScheduling(config, log)
-
-
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the real sample register into the test database once."""

@@ -56,10 +56,7 @@ def _database_url(tmp):
     return f"sqlite:///{tmp / 'e2e.sqlite3'}"
 
 
-# The server and the browser live as long as the browser tests (package scope), not the whole session: xdist runs
-# the browser tests as one group (tests/conftest.py) and the worker goes on to database tests afterwards, which
-# Django refuses to run while Playwright's event loop is still running in the thread.
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """The demo as a user would run it (demo set-up, then gunicorn), on a free port."""
     tmp = tmp_path_factory.mktemp("e2e")
@@ -91,7 +88,7 @@ def server(tmp_path_factory):
         _drop_postgres(env["DATABASE_URL"], env["DATABASE_URL"].rsplit("/", 1)[1])
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
