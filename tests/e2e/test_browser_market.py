@@ -48,9 +48,11 @@ def test_upload_form_mapping_and_errors(page, server, tmp_path):
     unknown.write_text(UNKNOWN)
     page.set_input_files("#id_file", str(unknown))
     page.get_by_role("button", name="Load the file").click()
+    page.get_by_text("We do not know the layout of unknown.csv").wait_for()  # the answer page, not mid-navigation
     assert "We do not know the layout of unknown.csv" in page.content()
     assert _violations(page) == []
     page.get_by_role("button", name="Load the file").click()  # no file, no columns chosen
+    page.get_by_text("There is a problem").wait_for()
     assert "There is a problem" in page.content()
     assert _violations(page) == []
     assert (ROOT / "data" / "samples" / "spend" / "LICENSE.OGL-3.0.txt").exists()
