@@ -7,6 +7,7 @@ inside their own transaction (rolled back afterwards).
 import io
 import json
 import os
+import re
 import subprocess
 from decimal import Decimal
 
@@ -509,20 +510,35 @@ def commissioner(env, *args, stdin=b""):
                           capture_output=True, timeout=300)
 
 
-def test_a_big_import_through_the_command(tmp_path):
-    """A file over WORKER_MIN_BYTES is read by a worker process; the import takes SQLite's rollback journal
-    when it has the database to itself, and leaves it in WAL mode either way, with nothing half-written."""
-    import sqlite3
+def copies(first, last):
+    """The sample's 200 releases again and again, copy k with ocids and release ids ending "-copy-k"."""
+    return [dict(r, ocid=f"{r['ocid']}-copy-{k}", id=f"{r['id']}-copy-{k}") for k in range(first, last)
+            for r in package_releases()]
 
-    path = tmp_path / "big.sqlite3"
+
+def sqlite_indexes(db):
+    return db.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+
+
+def migrated_sqlite(path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "PYTHONUNBUFFERED": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     assert commissioner(env, "migrate", "-v", "0").returncode == 0
+    return env
 
-    def copies(first, last):
-        return [dict(r, ocid=f"{r['ocid']}-copy-{k}", id=f"{r['id']}-copy-{k}") for k in range(first, last)
-                for r in package_releases()]
 
+def test_a_big_import_through_the_command(tmp_path):
+    """A file over WORKER_MIN_BYTES is read by a worker process; the import takes SQLite's rollback journal
+    when it has the database to itself, and leaves it in WAL mode either way, with nothing half-written.
+    Into a register smaller than itself it is a bulk load, with the secondary indexes made at the end:
+    they are all there afterwards, as migrations made them."""
+    import sqlite3
+
+    path = tmp_path / "big.sqlite3"
+    env = migrated_sqlite(path)
+    db = sqlite3.connect(path)
+    indexes = sqlite_indexes(db)
+    db.close()
     alone = write_package(tmp_path / "alone.json", copies(0, 5))
     assert alone.stat().st_size >= services.WORKER_MIN_BYTES
     done = commissioner(env, "import", "ocds", str(alone), "--quiet")
@@ -530,6 +546,10 @@ def test_a_big_import_through_the_command(tmp_path):
     out = done.stdout.decode().splitlines()
     assert out[0] == "read 1000 releases: 1000 new, 0 updated, 0 unchanged, 0 rejected"
     assert out[1].startswith("contracts: 950 created, 0 updated, 0 unchanged")
+    db = sqlite3.connect(path)
+    assert sqlite_indexes(db) == indexes
+    assert len(indexes) > 100 and any(tbl == "register_contract" and sql for _, tbl, sql in indexes)
+    db.close()
     reader = sqlite3.connect(path)  # another connection open: the import keeps the write-ahead log
     try:
         assert reader.execute("SELECT count(*) FROM ocds_release").fetchone() == (1000,)
@@ -544,8 +564,57 @@ def test_a_big_import_through_the_command(tmp_path):
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert db.execute("SELECT count(*) FROM register_contract").fetchone() == (1900,)
+    assert sqlite_indexes(db) == indexes
     db.close()
     assert not (tmp_path / "big.sqlite3-journal").exists()
+
+
+def test_a_bulk_load_stopped_midway_is_rolled_back_whole_and_run_again(tmp_path):
+    """A bulk load is one transaction, its dropped indexes included: killed once chunks are written, it leaves
+    the database as it was (SQLite rolls the journal back when it is next opened), and run again it ends as
+    one clean run."""
+    import select
+    import signal
+    import sqlite3
+
+    path = tmp_path / "bulk.sqlite3"
+    env = migrated_sqlite(path)
+    db = sqlite3.connect(path)
+    indexes, before = sqlite_indexes(db), db.execute("SELECT count(*) FROM orgs_auditevent").fetchone()
+    db.close()
+    big = write_package(tmp_path / "big.json", copies(0, 30))
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "commissioner"), "import", "ocds", str(big)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = b""
+    try:  # the progress bar (standard error) says when the first chunks are written
+        while not any(int(n.replace(b",", b"")) >= 1000 for n in re.findall(rb"(\d[\d,]*) releases", seen)):
+            ready, _, _ = select.select([proc.stderr], [], [], 120)
+            assert ready, "no progress in two minutes"
+            data = os.read(proc.stderr.fileno(), 1 << 16)
+            assert data, f"the import ended before it could be stopped: {seen.decode()[-500:]}"
+            seen += data
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert (tmp_path / "bulk.sqlite3-journal").exists()  # the unfinished transaction's
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT count(*) FROM ocds_release").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM register_contract").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM orgs_auditevent").fetchone() == before
+    assert sqlite_indexes(db) == indexes
+    db.close()
+    done = commissioner(env, "import", "ocds", str(big), "--quiet")
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().startswith("read 6000 releases: 6000 new, 0 updated, 0 unchanged, 0 rejected")
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*), count(DISTINCT ocid) FROM ocds_release").fetchone() == (6000, 5700)
+    assert db.execute("SELECT count(*) FROM register_contract").fetchone() == (5700,)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert sqlite_indexes(db) == indexes
+    db.close()
 
 
 def test_stdin_import_through_the_command(cli_db):
