@@ -449,6 +449,34 @@ def test_an_import_with_a_worker_process_writes_what_one_process_writes(db, monk
     assert state() == with_worker
 
 
+def test_the_worker_compiles_repeated_ocids_and_releases_from_all_their_releases_in_a_chunk(db, monkeypatch,
+                                                                                            tmp_path):
+    """The worker compiles each release as it reads it; an ocid met again in the same chunk (a second release,
+    or the same release again, of which the last copy wins) is compiled from all its releases there, one met
+    again in a later chunk by this process from all it holds. The register is the one a single process makes."""
+    releases = package_releases()
+    twice = [dict(r, tender=dict(r.get("tender") or {}, title=f"Amended {k}")) for k, r in enumerate(releases[40:55:3])]
+    later = [dict(r, id=f"{r['id']}-later", date="2026-01-01T00:00:00Z") for r in releases[41:55:4] + releases[5:20:5]]
+    # the second chunk (items 40 to 79): 15 releases, the same again for 5 of them, a later release for 4 of them
+    # and for 3 of the first chunk's, then 16 more
+    path = write_package(tmp_path / "repeats.json", releases[:55] + twice + later + releases[55:])
+    monkeypatch.setattr(services, "CHUNK", 40)
+    monkeypatch.setattr(services, "HEAD", 0)
+    monkeypatch.setattr(services, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(services, "AHEAD_BATCH", 7)
+    monkeypatch.setenv(services.WORKERS_ENV, "1")
+    empty_register()
+    summary = import_ocds([path])
+    assert (summary.read, summary.releases_new, summary.releases_unchanged, summary.rejected) == (212, 207, 5, [])
+    assert Contract.objects.get(ocid=twice[0]["ocid"]).title == "Amended 0"
+    assert Contract.objects.get(ocid=later[0]["ocid"]).release_count == 2
+    with_worker = state()
+    empty_register()
+    monkeypatch.setenv(services.WORKERS_ENV, "0")
+    import_ocds([path])
+    assert state() == with_worker
+
+
 def test_json_is_stored_as_json_text(db):
     """On SQLite the import sends JSON as UTF-8 bytes cast to TEXT: stored as text, never as a blob."""
     from django.db import connection

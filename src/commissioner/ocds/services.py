@@ -164,17 +164,20 @@ def _with_rows(compiled):
     return compiled
 
 
+def compiled_or_reason(ocid, releases):
+    """compile_ocid, or the reason it cannot be compiled (a release that compiles into nonsense is refused
+    whole)."""
+    try:
+        return compile_ocid(ocid, releases)
+    except Exception as e:  # noqa: BLE001
+        return f"{type(e).__name__}: {e}"
+
+
 def compile_jobs(jobs):
     """[(ocid, [release, as JSON or parsed])] -> {ocid: Compiled or "cannot compile" reason}. Pure."""
-    out = {}
     with _no_gc():
-        for ocid, releases in jobs:
-            try:
-                out[ocid] = compile_ocid(ocid, [orjson.loads(r) if isinstance(r, (bytes, str)) else r
-                                                for r in releases])
-            except Exception as e:  # noqa: BLE001  (a release that compiles into nonsense is refused whole)
-                out[ocid] = f"{type(e).__name__}: {e}"
-    return out
+        return {ocid: compiled_or_reason(ocid, [orjson.loads(r) if isinstance(r, (bytes, str)) else r
+                                                for r in releases]) for ocid, releases in jobs}
 
 
 class _no_gc:
@@ -347,12 +350,13 @@ class Importer:
 
     # Reading (in the worker when there is one)
 
-    def _chunks(self, paths, parsed=None, start=0, stop=None):
-        """Lists of valid Entries, CHUNK at a time (the releases themselves are kept as JSON only; and
-        parsed, in ``parsed`` by (ocid, release id), when given: the caller empties it between chunks).
-        Only the items (releases or errors, counted over all the paths) from ``start`` to before ``stop``."""
-        chunk = []
+    def _releases(self, paths, start=0, stop=None):
+        """(Entry, release) for each valid release among the items (releases or errors, counted over all
+        the paths) from ``start`` to before ``stop``. Each release is validated and made into its Release
+        row as soon as it is read, while it is fresh in the CPU's caches: walking (and freeing) a release
+        again after a chunk's worth of others costs several times more."""
         items = (item for path in paths for item in reader.read(path))
+        plan, made = register.InsertPlan.of(Release), 0
         for n, item in enumerate(itertools.islice(items, stop)):
             if n < start:
                 continue
@@ -372,38 +376,42 @@ class Importer:
             except Exception as e:  # noqa: BLE001  (malformed structure that the upgrade could not handle)
                 self.reject(item, f"cannot read release: {type(e).__name__}: {e}")
                 continue
-            chunk.append((item, release))
+            if made % CHUNK == 0:
+                make = plan.maker()  # (imported_at: the time a chunk's first release is read)
+            if (entry := self._entry(item, release, make)) is not None:
+                made += 1
+                yield entry, release
+
+    def _entry(self, item, release, make):
+        """The Entry of a valid release, or None (rejected: it will not serialise)."""
+        try:
+            raw = orjson.dumps(release)  # (keys that are not strings fail in digest too)
+            dg = digest(release)
+        except (TypeError, orjson.JSONEncodeError) as e:  # e.g. an integer beyond 64 bits
+            self.reject(item, f"cannot read release: {type(e).__name__}: {e}", release["ocid"])
+            return None
+        row = make({"ocid": release["ocid"], "release_id": release["id"], "digest": dg,
+                    "date": mapping.parse_datetime(release["date"]), "tags": release.get("tag") or [],
+                    "data": register.JSONText(raw), "source": item.source[-500:]})
+        return Entry(item.source, item.position, release["ocid"], release["id"], release["date"],
+                     release.get("tag") or [], dg, row)
+
+    def _chunks(self, paths, start=0, stop=None):
+        """Lists of valid Entries, CHUNK at a time (the releases themselves kept as JSON only), of the items
+        from ``start`` to before ``stop`` (_releases)."""
+        chunk = []
+        for entry, _ in self._releases(paths, start, stop):
+            chunk.append(entry)
             if len(chunk) >= CHUNK:
-                yield self._entries(chunk, parsed)
+                yield chunk
                 chunk = []
         if chunk:
-            yield self._entries(chunk, parsed)
-
-    def _entries(self, chunk, parsed=None):
-        """Entries of [(item, valid release)] (rejecting what will not serialise)."""
-        out, rows = [], []
-        for item, release in chunk:
-            try:
-                raw = orjson.dumps(release)  # (keys that are not strings fail in digest too)
-                dg = digest(release)
-            except (TypeError, orjson.JSONEncodeError) as e:  # e.g. an integer beyond 64 bits
-                self.reject(item, f"cannot read release: {type(e).__name__}: {e}", release["ocid"])
-                continue
-            out.append((item, release, dg))
-            rows.append({"ocid": release["ocid"], "release_id": release["id"], "digest": dg,
-                         "date": mapping.parse_datetime(release["date"]), "tags": release.get("tag") or [],
-                         "data": register.JSONText(raw), "source": item.source[-500:]})
-        entries = []
-        for (item, release, dg), row in zip(out, register.InsertPlan.of(Release).values(rows), strict=True):
-            entries.append(Entry(item.source, item.position, release["ocid"], release["id"], release["date"],
-                                 release.get("tag") or [], dg, row))
-            if parsed is not None:
-                parsed[release["ocid"], release["id"]] = release
-        return entries
+            yield chunk
 
     def _flush(self, chunk):
         """Store [(item, valid release)] now, as one transaction (the register importer's way in)."""
-        pending = self._prepare(self._entries(chunk))
+        make = register.InsertPlan.of(Release).maker()
+        pending = self._prepare([e for item, release in chunk if (e := self._entry(item, release, make))])
         with transaction.atomic():
             self._write(pending, size=len(chunk))
 
@@ -473,10 +481,7 @@ class Importer:
                     held[e.ocid][e.rid] = e.raw
             for ocid in here:  # arrivals are parsed one ocid at a time, to keep memory flat
                 releases = [orjson.loads(r) if isinstance(r, (bytes, str)) else r for r in held.pop(ocid).values()]
-                try:
-                    results[ocid] = compile_ocid(ocid, releases)
-                except Exception as ex:  # noqa: BLE001  (a release that compiles into nonsense is refused whole)
-                    results[ocid] = f"{type(ex).__name__}: {ex}"
+                results[ocid] = compiled_or_reason(ocid, releases)
         failed = {ocid for ocid, r in results.items() if isinstance(r, str)}
         for e in new:
             if e.ocid in failed:
@@ -664,6 +669,61 @@ def _big_pipe(fd):
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
 
 
+AHEAD_BATCH = 20  # releases the worker reads before it compiles them (and asks which ocids we hold)
+
+
+class _Ahead:
+    """The worker's chunk in the making. Each release is compiled as soon as it is read (in batches of
+    AHEAD_BATCH), while it is fresh in the CPU's caches, or, for a ``share`` of the ocids, left to the
+    writer; an ocid met again in the chunk is compiled at the chunk's end from all its releases there,
+    and one we hold releases for (``held``) is left to the writer, which compiles it from all of them."""
+
+    DONE, LEFT, HELD = "done", "left", "held"
+
+    def __init__(self, held):
+        self.held = held
+        self.share, self.credit = 0.2, 0.0
+        self._start()
+
+    def _start(self):
+        self.size, self.latest, self.compiled, self.first, self.again = 0, {}, {}, {}, set()
+
+    def add(self, batch):
+        """Take [(Entry, release)]."""
+        if not batch:
+            return
+        held = self.held({e.ocid for e, _ in batch})
+        for e, release in batch:
+            ocid = e.ocid
+            self.size += 1
+            self.latest[ocid, e.rid] = e
+            if ocid in self.first:
+                self.again.add(ocid)
+            elif ocid in held:
+                self.first[ocid] = self.HELD
+            elif (credit := self.credit + self.share) >= 1:
+                self.credit, self.first[ocid] = credit - 1, self.LEFT
+            else:
+                self.credit, self.first[ocid] = credit, self.DONE
+                self.compiled[ocid] = compiled_or_reason(ocid, [release])
+
+    def chunk(self) -> Pending:
+        """The chunk made so far, complete (and a new one begun)."""
+        raws = {}
+        for (ocid, _), e in self.latest.items():
+            if self.first[ocid] == self.LEFT or ocid in self.again:
+                raws.setdefault(ocid, []).append(e.raw)
+        left = []
+        for ocid, releases in raws.items():
+            if self.first[ocid] == self.LEFT:
+                left.append((ocid, releases))
+            elif self.first[ocid] == self.DONE:
+                self.compiled[ocid] = compiled_or_reason(ocid, [orjson.loads(r) for r in releases])
+        pending = Pending(size=self.size, latest=self.latest, compiled=_with_rows(self.compiled), left=left)
+        self._start()
+        return pending
+
+
 def worker_main(options):
     """The worker process: read, validate and compile ahead; send chunks down the pipe (see WORKER_CODE)."""
     opts = json.loads(options)
@@ -708,41 +768,43 @@ def worker_main(options):
         free.acquire()
         queue.put(data)
 
-    share, chunks = 0.2, 0  # share: of each chunk's compiling left to the writer (adapted as we go)
     held_query = bool(opts["db_name"])
+
+    def held(ocids):
+        """The ocids we hold releases for (the writer compiles those from all of them), if we may ask."""
+        nonlocal held_query
+        if held_query:
+            try:
+                return set(Release.objects.filter(ocid__in=ocids).order_by().values_list("ocid", flat=True).distinct())
+            except Exception:  # noqa: BLE001  (no such database here: compile everything)
+                held_query = False
+        return ()
+
+    ahead, batch, chunks = _Ahead(held), [], 0
     try:
-        parsed = {}  # this chunk's releases as parsed (compiled from these, not parsed again)
         with _no_gc():
-            for entries in importer._chunks(opts["paths"], parsed, start=opts["skip"]):
+            for item in importer._releases(opts["paths"], start=opts["skip"]):
+                batch.append(item)
+                if len(batch) < AHEAD_BATCH and ahead.size + len(batch) < CHUNK:
+                    continue
+                ahead.add(batch)
+                batch = []
+                if ahead.size < CHUNK:
+                    continue
                 if broken.is_set():
                     return
-                pending = importer._prepare(entries)
-                ocids = {o for o, _ in pending.latest}
-                held = set()
-                if held_query:  # ocids with stored releases are compiled by the writer, from all of them
-                    try:
-                        held = set(Release.objects.filter(ocid__in=ocids).order_by()
-                                   .values_list("ocid", flat=True).distinct())
-                    except Exception:  # noqa: BLE001  (no such database here: compile everything)
-                        held_query = False
-                jobs = {}
-                for key in pending.latest:
-                    if key[0] not in held:
-                        jobs.setdefault(key[0], []).append(key)
-                jobs = list(jobs.items())
                 # Balance the two processes on the writer's last wait: it idles, leave it more.
                 with contextlib.suppress(BlockingIOError, OSError):
                     waits = os.read(feedback, 1 << 12)
                     if len(waits) >= 8:
                         waited = struct.unpack("d", waits[-8 - len(waits) % 8:len(waits) - len(waits) % 8])[0]
-                        share = min(0.8, share + 0.03) if waited > 0.003 else max(0.0, share - 0.03)
-                cut = len(jobs) - round(len(jobs) * share)
-                pending.compiled = _with_rows(compile_jobs([(o, [parsed[k] for k in keys]) for o, keys in jobs[:cut]]))
-                pending.left = [(o, [pending.latest[k].raw for k in keys]) for o, keys in jobs[cut:]]
-                parsed.clear()
-                send("chunk", pending)
+                        ahead.share = min(0.8, ahead.share + 0.03) if waited > 0.003 else max(0.0, ahead.share - 0.03)
+                send("chunk", ahead.chunk())
                 if (chunks := chunks + 1) % 50 == 0:
                     gc.collect()
+            ahead.add(batch)
+            if ahead.size:
+                send("chunk", ahead.chunk())
         send("done", None)
     except BaseException:
         send("error", traceback.format_exc(limit=20))

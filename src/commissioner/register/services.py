@@ -306,7 +306,9 @@ class InsertPlan:
     def index(self, attname):
         return self.attnames.index(attname)
 
-    def values(self, rows):
+    def maker(self):
+        """A function turning one row (a dict) into its database values, as ``values`` does; the current
+        time for auto_now(_add) fields is read now, once."""
         now = timezone.now()
         columns = []
         for f, (attname, as_is, conv) in zip(self.fields, self.converters, strict=True):
@@ -316,10 +318,17 @@ class InsertPlan:
                 default = f.get_db_prep_save(f.get_default(), self.conn)
             columns.append((attname, default, as_is, conv))
         missing = object()
+
         # One comprehension, values of the column's own type passed as they are (the loop costs more
         # than the INSERT itself on big imports).
-        return [[default if (v := row.get(attname, missing)) is missing else v if v.__class__ in as_is else conv(v)
-                 for attname, default, as_is, conv in columns] for row in rows]
+        def make(row):
+            return [default if (v := row.get(attname, missing)) is missing else v if v.__class__ in as_is else conv(v)
+                    for attname, default, as_is, conv in columns]
+        return make
+
+    def values(self, rows):
+        make = self.maker()
+        return [make(row) for row in rows]
 
     def insert(self, values):
         if values:
