@@ -7,6 +7,7 @@ inside their own transaction (rolled back afterwards).
 import io
 import json
 import os
+import pickle
 import re
 import subprocess
 from decimal import Decimal
@@ -475,6 +476,32 @@ def test_the_worker_compiles_repeated_ocids_and_releases_from_all_their_releases
     monkeypatch.setenv(services.WORKERS_ENV, "0")
     import_ocds([path])
     assert state() == with_worker
+
+
+def test_chunks_cross_to_the_writer_with_each_suppliers_facts_once(monkeypatch):
+    """The worker sends a supplier's facts once, then its key while they stay the same; both sides forget them
+    together (every KEPT keys). What arrives is what was sent."""
+    monkeypatch.setattr(services._Packer, "KEPT", 2)
+
+    def facts(key, name):
+        return {"key": key, "name": name, "identifiers": [{"scheme": "GB-COH", "id": key}], "address": {}}
+
+    def compiled(*suppliers):
+        return services.Compiled({}, [1, "x"], [(f, "award", 10.0) for f in suppliers], ("Buyer", ""), 1, ())
+
+    sent = [{"o1": compiled(facts("A", "a")), "o2": compiled(facts("A", "a"), facts("B", "b")), "o3": "KeyError: x"},
+            {"o4": compiled(facts("A", "a")), "o5": compiled(facts("B", "b v2")), "o6": compiled(facts("C", "c"))},
+            {"o7": compiled(facts("A", "a"), facts("C", "c"), facts("C", "c"))}]
+    packer, unpacker, received, keys_sent = services._Packer(), services._Unpacker(), [], 0
+    for chunk in sent:
+        packed = packer.pack(services.Pending(size=0, latest={}, compiled=dict(chunk), left=[]))
+        keys_sent += sum(type(f) is str for r in packed[3].values() if not isinstance(r, str) for f, _, _ in r[2])
+        received.append(unpacker.unpack(pickle.loads(pickle.dumps(packed))).compiled)
+    assert received == sent
+    # by key: o2's A and o4's A; then both sides forget (3 keys kept, over KEPT), and o7 sends A and C whole,
+    # its second C by key
+    assert keys_sent == 3
+    assert received[2]["o7"].buyer is received[2]["o7"].buyer
 
 
 def test_json_is_stored_as_json_text(db):

@@ -59,6 +59,7 @@ warnings.filterwarnings("ignore", category=DuplicateIdValueWarning)
 CHUNK = 500
 COMMIT_EVERY = 4  # chunks to a transaction
 MAX_CHANGES = 300
+SUPPLIERS_KEPT = 20_000  # suppliers an import remembers (from upsert_supplier) between chunks
 WORKERS_ENV = "COMMISSIONER_IMPORT_WORKERS"  # 0: compile everything in this process
 
 
@@ -523,9 +524,11 @@ class Importer:
             facts = dict(facts, key=f"private:{org.pk}:{facts['key']}"[:300], owner=org, is_private=True)
         key = facts["key"]
         cached = self.suppliers.get(key)
-        if cached is not None and cached[1] == facts:
+        if cached is not None and (cached[1] is facts or cached[1] == facts):
             return cached[0]
         supplier = register.upsert_supplier(actor_label=self.actor_label, **facts)
+        if len(self.suppliers) >= SUPPLIERS_KEPT:  # memory stays flat however many suppliers a file names
+            self.suppliers.clear()
         self.suppliers[key] = (supplier, facts)
         return supplier
 
@@ -577,6 +580,7 @@ class _Worker:
 
     def __init__(self, proc, inbox, feedback):
         self.proc, self.inbox, self.feedback = proc, inbox, feedback
+        self.unpacker = _Unpacker()
 
     @classmethod
     def start(cls, paths, max_amount, skip=0, query=True):
@@ -627,7 +631,7 @@ class _Worker:
                 raise RuntimeError(f"the import worker failed: {pending}")
             if kind == "done":
                 return
-            pending = _unpack(pending)
+            pending = self.unpacker.unpack(pending)
             with contextlib.suppress(OSError):
                 self.feedback.write(struct.pack("d", waited))
             yield pending
@@ -643,21 +647,64 @@ class _Worker:
             self.proc.wait()
 
 
-# Chunks cross the pipe as plain tuples: pickling named tuples costs twice as much.
+# Chunks cross the pipe as plain tuples: pickling named tuples costs twice as much. Suppliers repeat from
+# contract to contract: their facts cross once, then by key (_Packer); equal buyers cross as one object.
 
-def _pack(pending):
-    return (pending.size, [tuple(e) for e in pending.latest.values()],
-            {o: r if isinstance(r, str) else tuple(r) for o, r in pending.compiled.items()}, pending.left)
+class _Packer:
+    """The worker's side: a chunk as a picklable tuple. A supplier's facts equal to those last sent under its
+    key go as the key alone; the two sides forget them together (``reset``), so memory stays flat."""
+
+    KEPT = 5_000  # supplier keys remembered
+
+    def __init__(self):
+        self.sent, self.buyers = {}, {}
+
+    def pack(self, pending):
+        reset = len(self.sent) > self.KEPT
+        if reset:
+            self.sent.clear()
+            self.buyers.clear()
+        compiled = {}
+        for ocid, r in pending.compiled.items():
+            if not isinstance(r, str):
+                suppliers = []
+                for facts, award, value in r.suppliers:
+                    key = facts["key"]
+                    if self.sent.get(key) == facts:
+                        facts = key
+                    else:
+                        self.sent[key] = facts
+                    suppliers.append((facts, award, value))
+                r = (r.changes, r.fields, suppliers, self.buyers.setdefault(r.buyer, r.buyer), r.count, r.text)
+            compiled[ocid] = r
+        return (reset, pending.size, [tuple(e) for e in pending.latest.values()], compiled, pending.left)
 
 
-def _unpack(packed):
-    size, entries, compiled, left = packed
-    latest = {}
-    for t in entries:
-        e = Entry._make(t)
-        latest[e.ocid, e.rid] = e
-    return Pending(size=size, latest=latest, left=left,
-                   compiled={o: r if isinstance(r, str) else Compiled._make(r) for o, r in compiled.items()})
+class _Unpacker:
+    """The writing process's side of _Packer."""
+
+    def __init__(self):
+        self.known = {}
+
+    def unpack(self, packed):
+        reset, size, entries, compiled, left = packed
+        if reset:
+            self.known.clear()
+        latest = {}
+        for t in entries:
+            e = Entry._make(t)
+            latest[e.ocid, e.rid] = e
+        known = self.known
+        for ocid, r in compiled.items():
+            if not isinstance(r, str):
+                suppliers = r[2]
+                for i, (facts, award, value) in enumerate(suppliers):
+                    if type(facts) is str:
+                        suppliers[i] = (known[facts], award, value)
+                    else:
+                        known[facts["key"]] = facts
+                compiled[ocid] = Compiled._make(r)
+        return Pending(size=size, latest=latest, left=left, compiled=compiled)
 
 
 def _big_pipe(fd):
@@ -758,12 +805,13 @@ def worker_main(options):
     importer = Importer()
     importer.max_amount = opts["max_amount"]
     sent = [0, 0]  # read count and rejections already sent
+    packer = _Packer()
 
     def send(kind, pending):
         read, rejected = importer.summary.read - sent[0], importer.summary.rejected[sent[1]:]
         sent[:] = importer.summary.read, len(importer.summary.rejected)
         if isinstance(pending, Pending):
-            pending = _pack(pending)
+            pending = packer.pack(pending)
         data = pickle.dumps((kind, read, rejected, pending), protocol=pickle.HIGHEST_PROTOCOL)
         free.acquire()
         queue.put(data)
