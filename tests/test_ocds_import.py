@@ -593,6 +593,7 @@ def test_a_big_import_through_the_command(tmp_path):
     env = migrated_sqlite(path)
     db = sqlite3.connect(path)
     indexes = sqlite_indexes(db)
+    assert db.execute("PRAGMA page_size").fetchone() == (8192,)  # a new database's (settings)
     db.close()
     alone = write_package(tmp_path / "alone.json", copies(0, 5))
     assert alone.stat().st_size >= services.WORKER_MIN_BYTES
