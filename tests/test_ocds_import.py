@@ -174,6 +174,26 @@ def test_reimporting_the_same_file_changes_nothing(db):
     assert counts() == before
 
 
+def test_releases_stored_with_the_older_sorted_key_digest_are_unchanged_on_reimport(db):
+    """Imports before 2026-12 stored sha256 of the release with sorted keys; the same release read again is
+    still unchanged (its digest now is of the JSON as stored)."""
+    import orjson
+
+    published = {(r["ocid"], r["id"]): orjson.dumps(r) for r in package_releases()}
+    first = package_releases()[0]
+    raw = published[first["ocid"], first["id"]]
+    assert Release.objects.get(ocid=first["ocid"], release_id=first["id"]).digest == services.digest(raw)
+    assert services.digest(raw) != services.canonical_digest(raw)
+    for r in Release.objects.all():
+        r.digest = services.canonical_digest(published[r.ocid, r.release_id])
+        r.save(update_fields=["digest"])
+    before, snapshot = counts(), state()
+    s = import_ocds([PACKAGE])
+    assert (s.releases_new, s.releases_updated, s.releases_unchanged) == (0, 0, 200)
+    assert counts() == before
+    assert state()[0] == snapshot[0]
+
+
 def split_lgr(tmp_path):
     releases = {r["id"]: r for r in package_releases() if r["ocid"] == LGR}
     older = write_package(tmp_path / "older.json", [releases["02d6ce8b-83f0-4993-869c-c177d2efbd52-832939"]])

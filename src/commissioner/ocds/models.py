@@ -15,7 +15,7 @@ class Release(models.Model):
     date = models.DateTimeField(null=True)
     tags = WrittenJSONField(default=list)
     data = WrittenJSONField()
-    digest = models.CharField(max_length=64, help_text="sha256 of the canonical JSON")
+    digest = models.CharField(max_length=64, help_text="sha256 of the JSON as stored (ocds.services.digest)")
     changes = WrittenJSONField(default=list, help_text="[path, before, after] against the previous state")
     source = models.CharField(max_length=500, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
