@@ -33,13 +33,15 @@ OMIT, WHOLE = "omitWhenMerged", "wholeListMerge"
 
 @lru_cache(maxsize=1)
 def _rules():
-    """The merge rules as a tree: {field: rule, or {field: ...} for the rules deeper down}."""
+    """The wholeListMerge rules as a tree: {field: rule, or {field: ...} for the rules deeper down}; None
+    unless omitWhenMerged applies to exactly the top-level ``id``, ``date`` and ``tag`` (as in OCDS 1.1),
+    which compile_single drops itself."""
     rules = merger().merge_rules
-    if any(rules.get((name,)) != OMIT for name in ("id", "date", "tag")):
+    if {path for path, rule in rules.items() if rule == OMIT} != {("id",), ("date",), ("tag",)}:
         return None  # a schema unlike OCDS 1.1's: ocdsmerge does it all
     tree = {}
     for path, rule in sorted(rules.items(), key=lambda item: len(item[0])):
-        if rule not in (OMIT, WHOLE):
+        if rule != WHOLE:
             continue
         node = tree
         for key in path[:-1]:
@@ -51,22 +53,23 @@ def _rules():
     return tree
 
 
+_SCALARS = frozenset((str, int, float, bool))
+
+
 def _copy(obj, rules):
     """``obj`` as compiled; ``rules`` is its rule tree (None: no rules below)."""
     out = {}
     for key, value in obj.items():
-        sub = rules.get(key) if rules is not None else None
-        if sub is not None and type(sub) is str:
-            if sub == OMIT:
-                continue
-            if value is None:
-                raise _Merge
+        kind = type(value)
+        if kind in _SCALARS:  # most values: kept as they are
             out[key] = value
             continue
         if value is None:
             raise _Merge
-        kind = type(value)
-        if kind is dict:
+        sub = rules.get(key) if rules is not None else None
+        if sub is not None and type(sub) is str:  # wholeListMerge: kept whole
+            out[key] = value
+        elif kind is dict:
             if value:
                 copied = _copy(value, sub)
                 if copied:
@@ -105,12 +108,13 @@ def compile_single(release: dict) -> dict | None:
     rules = _rules()
     if rules is None:
         return None
+    ocid, date = release.get("ocid"), release.get("date")
+    if ocid is None or date is None:
+        return None
     try:
         body = _copy(release, rules)
     except _Merge:
         return None
-    ocid, date = release.get("ocid"), release.get("date")
-    if ocid is None or date is None:
-        return None
-    body.pop("ocid", None)
+    for key in ("id", "date", "tag", "ocid"):  # (omitted when merged; the ocid goes first)
+        body.pop(key, None)
     return {"tag": ["compiled"], "id": f"{ocid}-{date}", "date": date, "ocid": ocid, **body}
