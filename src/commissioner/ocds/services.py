@@ -723,7 +723,9 @@ def _big_pipe(fd):
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
 
 
-AHEAD_BATCH = 20  # releases the worker reads before it compiles them (and asks which ocids we hold)
+# Releases the worker reads before it compiles them: few, so that they are still in the CPU's caches; more
+# when it asks the database which ocids we hold (one query a batch: PostgreSQL, or SQLite with a server).
+AHEAD_BATCH, AHEAD_BATCH_ASKING = 20, 100
 
 
 class _Ahead:
@@ -840,7 +842,7 @@ def worker_main(options):
         with _no_gc():
             for item in importer._releases(opts["paths"], start=opts["skip"]):
                 batch.append(item)
-                if len(batch) < AHEAD_BATCH and ahead.size + len(batch) < CHUNK:
+                if len(batch) < (AHEAD_BATCH_ASKING if held_query else AHEAD_BATCH) and ahead.size + len(batch) < CHUNK:
                     continue
                 ahead.add(batch)
                 batch = []

@@ -315,7 +315,7 @@ class InsertPlan:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 default = f.get_db_prep_save(now, self.conn)
             else:
-                default = f.get_db_prep_save(f.get_default(), self.conn)
+                default = _plain_str(f.get_db_prep_save(f.get_default(), self.conn))  # (a choices enum: str)
             columns.append((attname, default, as_is, conv))
         missing = object()
 
