@@ -500,14 +500,15 @@ def test_the_worker_compiles_repeated_ocids_and_releases_from_all_their_releases
 
 def test_chunks_cross_to_the_writer_with_each_suppliers_facts_once(monkeypatch):
     """The worker sends a supplier's facts once, then its key while they stay the same; both sides forget them
-    together (every KEPT keys). What arrives is what was sent."""
-    monkeypatch.setattr(services._Packer, "KEPT", 2)
+    together (over KEPT keys and buyers). What arrives is what was sent, equal buyers as one object."""
+    monkeypatch.setattr(services._Packer, "KEPT", 3)
 
     def facts(key, name):
         return {"key": key, "name": name, "identifiers": [{"scheme": "GB-COH", "id": key}], "address": {}}
 
     def compiled(*suppliers):
-        return services.Compiled({}, [1, "x"], [(f, "award", 10.0) for f in suppliers], ("Buyer", ""), 1, ())
+        buyer = ("Buy" + "er", "")  # equal, not the same object (made at run time)
+        return services.Compiled({}, [1, "x"], [(f, "award", 10.0) for f in suppliers], buyer, 1, ())
 
     sent = [{"o1": compiled(facts("A", "a")), "o2": compiled(facts("A", "a"), facts("B", "b")), "o3": "KeyError: x"},
             {"o4": compiled(facts("A", "a")), "o5": compiled(facts("B", "b v2")), "o6": compiled(facts("C", "c"))},
@@ -518,10 +519,11 @@ def test_chunks_cross_to_the_writer_with_each_suppliers_facts_once(monkeypatch):
         keys_sent += sum(type(f) is str for r in packed[3].values() if not isinstance(r, str) for f, _, _ in r[2])
         received.append(unpacker.unpack(pickle.loads(pickle.dumps(packed))).compiled)
     assert received == sent
-    # by key: o2's A and o4's A; then both sides forget (3 keys kept, over KEPT), and o7 sends A and C whole,
-    # its second C by key
+    # by key: o2's A and o4's A; then both sides forget (3 keys and a buyer kept, over KEPT), and o7 sends A and
+    # C whole, its second C by key
     assert keys_sent == 3
-    assert received[2]["o7"].buyer is received[2]["o7"].buyer
+    assert received[1]["o4"].buyer is received[1]["o6"].buyer
+    assert sent[1]["o4"].buyer is not sent[1]["o6"].buyer
 
 
 def test_json_is_stored_as_json_text(db):

@@ -661,13 +661,13 @@ class _Packer:
     """The worker's side: a chunk as a picklable tuple. A supplier's facts equal to those last sent under its
     key go as the key alone; the two sides forget them together (``reset``), so memory stays flat."""
 
-    KEPT = 5_000  # supplier keys remembered
+    KEPT = 5_000  # supplier keys and buyers remembered
 
     def __init__(self):
         self.sent, self.buyers = {}, {}
 
     def pack(self, pending):
-        reset = len(self.sent) > self.KEPT
+        reset = len(self.sent) + len(self.buyers) > self.KEPT
         if reset:
             self.sent.clear()
             self.buyers.clear()
