@@ -506,9 +506,8 @@ def test_chunks_cross_to_the_writer_with_each_suppliers_facts_once(monkeypatch):
     def facts(key, name):
         return {"key": key, "name": name, "identifiers": [{"scheme": "GB-COH", "id": key}], "address": {}}
 
-    def compiled(*suppliers):
-        buyer = ("Buy" + "er", "")  # equal, not the same object (made at run time)
-        return services.Compiled({}, [1, "x"], [(f, "award", 10.0) for f in suppliers], buyer, 1, ())
+    def compiled(*suppliers, buyer="Buyer"):  # (each call makes a new, equal, buyer tuple)
+        return services.Compiled({}, [1, "x"], [(f, "award", 10.0) for f in suppliers], (buyer, ""), 1, ())
 
     sent = [{"o1": compiled(facts("A", "a")), "o2": compiled(facts("A", "a"), facts("B", "b")), "o3": "KeyError: x"},
             {"o4": compiled(facts("A", "a")), "o5": compiled(facts("B", "b v2")), "o6": compiled(facts("C", "c"))},
