@@ -931,26 +931,22 @@ def _bulk_tables():
             ContractSupplier._meta.db_table: ("contract_id",), ProviderContractSummary._meta.db_table: ("contract_id",)}
 
 
-class _bulk_load:
+@contextlib.contextmanager
+def _bulk_load(enabled):
     """A bulk load into SQLite (when ``enabled``: the import has the database to itself, _import_pragmas,
     and brings more than it holds, _is_bulk): the whole import is one transaction, and the secondary
-    indexes of the tables it fills (_bulk_tables) are dropped at its
-    start and made again at its end, inside it. Each row then goes to its table's end and the ocid's unique
-    index only, instead of to a random page of ten indexes (a sixth of the import's time at 100,000
-    releases); an index made in one sorted pass costs a fraction of that. SQLite's schema changes are
-    part of the transaction: an import stopped midway is rolled back whole, indexes included, when the
-    database is next opened, and run again ends as one clean run. The import reads through none of the
-    dropped indexes (only unique ones, which stay). Gives whether it is enabled."""
-
-    def __init__(self, enabled):
-        self.enabled = bool(enabled)
-
-    def __enter__(self):
-        if not self.enabled:
-            return False
-        self.atomic = transaction.atomic()
-        self.atomic.__enter__()
-        self.indexes = []
+    indexes of the tables it fills (_bulk_tables) are dropped at its start and made again at its end, inside
+    it. Each row then goes to its table's end and the ocid's unique index only, instead of to a random page
+    of ten indexes (a sixth of the import's time at 100,000 releases); an index made in one sorted pass costs
+    a fraction of that. SQLite's schema changes are part of the transaction: an import stopped midway is
+    rolled back whole, indexes included, when the database is next opened, and run again ends as one clean
+    run. The import reads through none of the dropped indexes (only unique ones, which stay). Gives whether
+    it is enabled."""
+    if not enabled:
+        yield False
+        return
+    with transaction.atomic():
+        dropped = []
         with connection.cursor() as cursor:
             for table, kept in _bulk_tables().items():
                 cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
@@ -958,23 +954,13 @@ class _bulk_load:
                 for name, sql in cursor.fetchall():
                     cursor.execute(f"SELECT name FROM pragma_index_info({connection.ops.quote_name(name)})")
                     if cursor.fetchone()[0] not in kept:
-                        self.indexes.append((name, sql))
-            for name, _ in self.indexes:
+                        dropped.append((name, sql))
+            for name, _ in dropped:
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-        return True
-
-    def __exit__(self, *exc):
-        if not self.enabled:
-            return False
-        if exc[0] is None:
-            try:
-                with connection.cursor() as cursor:
-                    for _, sql in self.indexes:
-                        cursor.execute(sql)
-            except BaseException:
-                self.atomic.__exit__(*sys.exc_info())
-                raise
-        return self.atomic.__exit__(*exc)
+        yield True  # (an exception here rolls everything back, the dropped indexes included)
+        with connection.cursor() as cursor:
+            for _, sql in dropped:
+                cursor.execute(sql)
 
 
 def _journal_mode(cursor, mode):
