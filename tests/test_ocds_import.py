@@ -694,6 +694,101 @@ def test_a_bulk_load_stopped_midway_is_rolled_back_whole_and_run_again(tmp_path)
     db.close()
 
 
+def test_a_bulk_load_into_a_register_holding_some_of_its_ocids(tmp_path):
+    """A bulk load asks the database only about the ocids it may hold (services._Seen: those held at its start
+    and those it has written): the ones held already are found, unchanged or updated, never duplicated, and
+    the providers' totals, moved once at its end (register.TotalsShift), are what counting their contracts
+    gives."""
+    import sqlite3
+
+    path = tmp_path / "held.sqlite3"
+    env = migrated_sqlite(path)
+    db = sqlite3.connect(path)
+    indexes = sqlite_indexes(db)
+    db.close()
+    first = write_package(tmp_path / "first.json", copies(0, 1))
+    assert first.stat().st_size < services.WORKER_MIN_BYTES  # not a bulk load: chunk by chunk
+    assert commissioner(env, "import", "ocds", str(first), "--quiet").returncode == 0
+    newer = dict(copies(0, 1)[0], id="newer-release", date="2030-01-01T00:00:00Z", tag=["tenderUpdate"])
+    newer["tender"] = dict(newer["tender"], title="A newer title")
+    big = write_package(tmp_path / "big.json", [*copies(0, 10), newer])
+    done = commissioner(env, "import", "ocds", str(big), "--quiet")
+    assert done.returncode == 0, done.stderr.decode()
+    out = done.stdout.decode().splitlines()
+    assert out[0] == "read 2001 releases: 1801 new, 0 updated, 200 unchanged, 0 rejected"
+    assert out[1].startswith("contracts: 1710 created, 1 updated, 0 unchanged")
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*), count(DISTINCT ocid) FROM ocds_release").fetchone() == (2001, 1900)
+    assert db.execute("SELECT count(*) FROM register_contract").fetchone() == (1900,)
+    assert db.execute("SELECT title, release_count FROM register_contract WHERE ocid = ?",
+                      [newer["ocid"]]).fetchone() == ("A newer title", 2)
+    totals = db.execute("""
+        SELECT p.contract_count, CAST(ROUND(p.total_value * 100) AS INTEGER),
+               (SELECT count(*) FROM register_contract c WHERE NOT c.is_private AND c.id IN (
+                    SELECT cs.contract_id FROM register_contractsupplier cs
+                    JOIN register_supplier s ON s.id = cs.supplier_id WHERE s.provider_id = p.id)),
+               (SELECT CAST(ROUND(COALESCE(SUM(c.value), 0) * 100) AS INTEGER) FROM register_contract c
+                WHERE NOT c.is_private AND c.id IN (
+                    SELECT cs.contract_id FROM register_contractsupplier cs
+                    JOIN register_supplier s ON s.id = cs.supplier_id WHERE s.provider_id = p.id))
+        FROM register_provider p""").fetchall()
+    assert len(totals) > 100 and sum(t[0] for t in totals) > 1900
+    assert [t[:2] for t in totals] == [t[2:] for t in totals]
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert sqlite_indexes(db) == indexes
+    db.close()
+
+
+def test_a_bulk_load_checks_foreign_keys_once_at_its_end_and_rolls_back_on_a_dangling_one(tmp_path):
+    """Foreign keys are not checked row by row in a bulk load but table by table at its end: a row pointing
+    nowhere fails the whole load, which leaves the database as it was, indexes included."""
+    import sqlite3
+
+    path = tmp_path / "fk.sqlite3"
+    env = migrated_sqlite(path)
+    db = sqlite3.connect(path)
+    indexes = sqlite_indexes(db)
+    db.close()
+    script = """
+import django; django.setup()
+from django.db import IntegrityError, connection
+from commissioner.ocds.services import _bulk_load, _import_pragmas
+with _import_pragmas() as pragmas:
+    try:
+        with _bulk_load(pragmas.wal) as bulk, connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            print("bulk", bulk, "checks", cursor.fetchone()[0])
+            cursor.execute("INSERT INTO register_contractsupplier (award_id, contract_id, supplier_id) VALUES ('', 7, 7)")
+    except IntegrityError as e:
+        print("refused:", e)
+with connection.cursor() as cursor:
+    cursor.execute("PRAGMA foreign_keys")
+    print("checks after", cursor.fetchone()[0])
+"""
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", script], check=False, capture_output=True,
+                          text=True, timeout=120, env={**env, "DJANGO_SETTINGS_MODULE": "commissioner.settings"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "bulk True checks 0"
+    assert lines[1].startswith("refused: The row in table 'register_contractsupplier' with primary key '1' has an "
+                               "invalid foreign key: register_contractsupplier.contract_id contains a value '7'")
+    assert lines[2] == "checks after 1"
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM register_contractsupplier").fetchone() == (0,)
+    assert sqlite_indexes(db) == indexes
+    db.close()
+
+
+def test_seen_ocids_are_never_missed():
+    seen = services._Seen()
+    held = [f"ocds-b5fd17-{n:06d}" for n in range(20_000)]
+    seen.update(held)
+    assert all(ocid in seen for ocid in held)
+    others = [f"ocds-other-{n:06d}" for n in range(20_000)]
+    assert sum(ocid in seen for ocid in others) < 20  # false positives: each costs a query, nothing more
+    assert len(seen.bits) == 2 * 1024 * 1024  # whatever it holds
+
+
 def test_stdin_import_through_the_command(cli_db):
     done = commissioner(cli_db, "import", "ocds", "-", "--quiet", stdin=JSONL.read_bytes())
     assert done.returncode == 0, done.stderr.decode()

@@ -283,6 +283,8 @@ class Importer:
         self.source = source
         self.private = private
         self.bulk = False  # one transaction, secondary indexes made at the end (_bulk_load)
+        self.seen = None  # in a bulk load: the ocids the register may hold (_Seen)
+        self.totals = True  # apply_contracts's keep_totals; in a bulk load, a register.TotalsShift written at its end
         self._text = {}
 
     def reject(self, item, reason, ocid=""):
@@ -305,6 +307,8 @@ class Importer:
     def _run(self, paths, size, query):
         from commissioner.benchmarking.providers import refresh_after_import
 
+        if self.bulk:
+            self.seen, self.totals = _Seen.of_register(), register.TotalsShift()
         worker, head = None, 0
         if import_workers() and size is not None and size >= WORKER_MIN_BYTES:
             # (no reading while this process writes under a rollback journal: the reads would wait for its
@@ -329,6 +333,7 @@ class Importer:
             if not self.bulk:  # once for the whole import (what was committed, even if a later chunk failed)
                 refresh_after_import(self.touched)
         if self.bulk:  # in its transaction, before the indexes are made again
+            self.totals.write()
             refresh_after_import(self.touched)
 
     def _write_all(self, chunks):
@@ -448,8 +453,13 @@ class Importer:
     def _store_chunk(self, pending, speculated):
         latest = pending.latest
         ocids = {k[0] for k in latest}
-        existing = {(o, r): (pk, d) for pk, o, r, d in Release.objects.filter(ocid__in=ocids).order_by()
-                    .values_list("pk", "ocid", "release_id", "digest")}
+        if self.seen is not None:  # a bulk load asks only about the ocids the register may hold
+            asked = {o for o in ocids if o in self.seen}
+            self.seen.update(ocids)
+        else:
+            asked = ocids
+        existing = {(o, r): (pk, d) for pk, o, r, d in Release.objects.filter(ocid__in=asked).order_by()
+                    .values_list("pk", "ocid", "release_id", "digest")} if asked else {}
         stored = {o for o, _ in existing}  # ocids we already hold releases for
         new, updated, touched = [], [], {}  # touched: ocids in the order met (a dict, for a stable order)
         for key, e in latest.items():
@@ -466,7 +476,8 @@ class Importer:
         if not touched:
             return
         results = dict(touched)  # ocid -> Compiled or reason, in the order met
-        contracts = register.existing_contracts(touched)
+        asked_here = [o for o in touched if o in asked]
+        contracts = register.existing_contracts(asked_here) if asked_here else {}
         here = {}
         for ocid in touched:
             if ocid in stored or ocid in contracts or ocid not in speculated:
@@ -571,11 +582,48 @@ class Importer:
                 fields = r.fields | mine
             batch.append((ocid, fields, links))
         # Providers' totals move by what these contracts added before and add now, in the chunk's
-        # transaction: never left stale.
+        # transaction: never left stale (a bulk load, one transaction, moves them together at its end).
         outcomes = register.apply_contracts(batch, actor=self.actor, actor_label=self.actor_label,
-                                            keep_totals=True, existing=contracts, touched=self.touched)
+                                            keep_totals=self.totals, existing=contracts, touched=self.touched)
+        if self.bulk and len(self.totals.deltas) >= SUPPLIERS_KEPT:  # memory stays flat
+            self.totals.write()
         for outcome in outcomes:
             setattr(self.summary, f"contracts_{outcome}", getattr(self.summary, f"contracts_{outcome}") + 1)
+
+
+class _Seen:
+    """The ocids a bulk load may find in the register: those it held at the start and those written since,
+    as a Bloom filter of fixed size (2 MB, whatever the size of the file). ``ocid in seen`` is False only
+    for an ocid certainly not there, which needs no query; at a million ocids about one in 200 of the others
+    is a false positive (it is queried, as without the filter)."""
+
+    MASK = (1 << 24) - 1  # bits
+
+    def __init__(self):
+        self.bits = bytearray((self.MASK + 1) >> 3)
+
+    @classmethod
+    def of_register(cls):
+        from commissioner.register.models import Contract
+
+        seen = cls()
+        seen.update(Contract.objects.values_list("ocid", flat=True).iterator(chunk_size=2000))
+        seen.update(Release.objects.values_list("ocid", flat=True).distinct().iterator(chunk_size=2000))
+        return seen
+
+    def _spots(self, ocid):
+        h, m = hash(ocid), self.MASK  # (SipHash: its bits are as good as random)
+        return h & m, (h >> 20) & m, (h >> 40) & m
+
+    def update(self, ocids):
+        bits = self.bits
+        for ocid in ocids:
+            for p in self._spots(ocid):
+                bits[p >> 3] |= 1 << (p & 7)
+
+    def __contains__(self, ocid):
+        bits = self.bits
+        return all(bits[p >> 3] >> (p & 7) & 1 for p in self._spots(ocid))
 
 
 class _NoWorker(RuntimeError):
@@ -921,14 +969,13 @@ def _is_bulk(size):
 
 
 def _bulk_tables():
-    """{table: columns kept indexed} of the tables a bulk load fills: the import reads the links and the
-    provider summary rows by contract (the unique indexes are always kept)."""
+    """The tables a bulk load fills. The import reads them through their unique indexes only (links and
+    provider summary rows by contract: the unique constraints' indexes begin with it)."""
     from commissioner.orgs.models import AuditEvent
     from commissioner.performance.models import ProviderContractSummary
     from commissioner.register.models import Contract, ContractSupplier
 
-    return {Contract._meta.db_table: (), AuditEvent._meta.db_table: (),
-            ContractSupplier._meta.db_table: ("contract_id",), ProviderContractSummary._meta.db_table: ("contract_id",)}
+    return [m._meta.db_table for m in (Contract, AuditEvent, ContractSupplier, ProviderContractSummary)]
 
 
 @contextlib.contextmanager
@@ -940,27 +987,37 @@ def _bulk_load(enabled):
     of ten indexes (a sixth of the import's time at 100,000 releases); an index made in one sorted pass costs
     a fraction of that. SQLite's schema changes are part of the transaction: an import stopped midway is
     rolled back whole, indexes included, when the database is next opened, and run again ends as one clean
-    run. The import reads through none of the dropped indexes (only unique ones, which stay). Gives whether
-    it is enabled."""
+    run. The import reads through none of the dropped indexes (only unique ones, which stay).
+
+    Foreign keys are not checked row by row meanwhile (a third of the cost of inserting a contract), but
+    once, table by table, at the end (``PRAGMA foreign_key_check``, as Django's loaddata does): a violation
+    raises IntegrityError there, and the whole load is rolled back. Gives whether it is enabled."""
     if not enabled:
         yield False
         return
-    with transaction.atomic():
-        dropped = []
-        with connection.cursor() as cursor:
-            for table, kept in _bulk_tables().items():
-                cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                               "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY name", [table])
-                for name, sql in cursor.fetchall():
-                    cursor.execute(f"SELECT name FROM pragma_index_info({connection.ops.quote_name(name)})")
-                    if cursor.fetchone()[0] not in kept:
-                        dropped.append((name, sql))
-            for name, _ in dropped:
-                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-        yield True  # (an exception here rolls everything back, the dropped indexes included)
-        with connection.cursor() as cursor:
-            for _, sql in dropped:
-                cursor.execute(sql)
+    from commissioner.register.models import Provider, Supplier
+
+    checks_off = connection.disable_constraint_checking()  # (outside any transaction, or it is a no-op)
+    try:
+        with transaction.atomic():
+            dropped = []
+            with connection.cursor() as cursor:
+                for table in _bulk_tables():
+                    cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                                   "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY name", [table])
+                    dropped += cursor.fetchall()
+                for name, _ in dropped:
+                    cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+            yield True  # (an exception here rolls everything back, the dropped indexes included)
+            if checks_off:
+                connection.check_constraints(
+                    table_names=[*_bulk_tables(), Supplier._meta.db_table, Provider._meta.db_table])
+            with connection.cursor() as cursor:
+                for _, sql in dropped:
+                    cursor.execute(sql)
+    finally:
+        if checks_off:
+            connection.enable_constraint_checking()
 
 
 def _journal_mode(cursor, mode):

@@ -241,12 +241,14 @@ class ProviderContractSummary(models.Model):
     contract's, so that ``objects.visible_to(user)`` applies the one tenancy rule of ``orgs.tenancy``.
     """
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+")
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # (contract, provider and buyer have no index of their own: the unique constraint's index and the
+    # composite indexes below begin with them)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+", db_index=False)
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+", db_index=False)
     owner = models.ForeignKey("orgs.Organisation", on_delete=models.CASCADE, related_name="+")
     is_private = models.BooleanField(default=False)
     buyer = models.ForeignKey("orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+                              related_name="+", db_index=False)
     cpv_division = models.CharField(max_length=2, blank=True)
     kpis = models.PositiveIntegerField(default=0, help_text="active KPIs")
     met = models.PositiveIntegerField(default=0, help_text="current returns classified met")

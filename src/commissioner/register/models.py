@@ -160,7 +160,9 @@ class Contract(models.Model):
 
 
 class ContractSupplier(models.Model):
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="contract_suppliers")
+    # (no index of its own: the unique constraint's index begins with the contract)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="contract_suppliers",
+                                 db_index=False)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="contract_links")
     award_id = models.CharField(max_length=200, blank=True)
     value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)

@@ -148,27 +148,45 @@ def public_contract_links(contract_ids, out=None):
     return out
 
 
+class TotalsShift:
+    """Moves of providers' stored totals (count and value of public contracts), gathered over several
+    changes and written together: ``add`` the public_contract_links of the same contracts taken before and
+    after they changed, then ``write``, in the transaction of the changes. For totals that were right this
+    gives what refresh_provider_totals gives, at the cost of the changed contracts only (not of every
+    contract of a provider, which made a chunked import quadratic)."""
+
+    def __init__(self):
+        self.deltas = {}  # provider id -> [count, value]
+
+    def add(self, before, after):
+        for pid in before.keys() | after.keys():
+            was, now = before.get(pid, {}), after.get(pid, {})
+            if was != now:
+                d = self.deltas.setdefault(pid, [0, Decimal(0)])
+                d[0] += len(now) - len(was)
+                d[1] += sum(now.values(), Decimal(0)) - sum(was.values(), Decimal(0))
+
+    def write(self):
+        deltas = {pid: d for pid, d in self.deltas.items() if d != [0, 0]}
+        self.deltas = {}
+        if not deltas:
+            return
+        conn = connections[DEFAULT_DB_ALIAS]
+        prep = Provider._meta.get_field("total_value").get_db_prep_save
+        rows = [(max(0, n + deltas[pid][0]), prep(total + deltas[pid][1], conn), pid)
+                for pid, n, total in Provider.objects.filter(id__in=deltas).values_list(
+                    "id", "contract_count", "total_value")]
+        q = conn.ops.quote_name
+        with conn.cursor() as cursor:
+            cursor.executemany(f"UPDATE {q(Provider._meta.db_table)} SET {q('contract_count')} = %s, "
+                               f"{q('total_value')} = %s WHERE {q('id')} = %s", rows)
+
+
 def shift_provider_totals(before, after):
-    """Move the stored totals of providers from ``before`` to ``after`` (public_contract_links of the same
-    contracts, taken before and after they changed). For totals that were right this gives what
-    refresh_provider_totals gives, at the cost of the changed contracts only (not of every contract of
-    a provider, which made a chunked import quadratic). Call in the transaction of the change."""
-    deltas = {}
-    for pid in before.keys() | after.keys():
-        was, now = before.get(pid, {}), after.get(pid, {})
-        if was != now:
-            deltas[pid] = (len(now) - len(was), sum(now.values(), Decimal(0)) - sum(was.values(), Decimal(0)))
-    if not deltas:
-        return
-    conn = connections[DEFAULT_DB_ALIAS]
-    prep = Provider._meta.get_field("total_value").get_db_prep_save
-    rows = [(max(0, n + deltas[pid][0]), prep(total + deltas[pid][1], conn), pid)
-            for pid, n, total in Provider.objects.filter(id__in=deltas).values_list(
-                "id", "contract_count", "total_value")]
-    q = conn.ops.quote_name
-    with conn.cursor() as cursor:
-        cursor.executemany(f"UPDATE {q(Provider._meta.db_table)} SET {q('contract_count')} = %s, "
-                           f"{q('total_value')} = %s WHERE {q('id')} = %s", rows)
+    """Move the stored totals of providers from ``before`` to ``after`` now (see TotalsShift)."""
+    shift = TotalsShift()
+    shift.add(before, after)
+    shift.write()
 
 
 class JSONText(bytes):
@@ -228,8 +246,8 @@ def _as_is(field, conn):
     """Python types whose values go to the database unchanged for ``field`` (None always does)."""
     if isinstance(field, (models.CharField, models.TextField)):
         return frozenset((str, type(None)))
-    if isinstance(field, _SIMPLE):
-        return frozenset((int, bool, type(None)))
+    if isinstance(field, _SIMPLE):  # (SQLite stores booleans as 0 and 1, and takes an int for less: _converter)
+        return frozenset((int, type(None))) if conn.vendor == "sqlite" else frozenset((int, bool, type(None)))
     return frozenset((type(None),))
 
 
@@ -252,6 +270,8 @@ def _converter(field, conn):
         # import's worker cross a pipe, and unpickling an enum member costs a lookup each time.
         return lambda v: v if v is None or type(v) is str else _plain_str(prep(v, conn))
     if isinstance(field, _SIMPLE):  # values of the field's own type go as they are
+        if conn.vendor == "sqlite":  # a bool as the int SQLite stores (binding a bool costs three times more)
+            return lambda v: v if v is None or type(v) is int else int(v) if type(v) is bool else prep(v, conn)
         return lambda v: v if v is None or type(v) in (int, bool) else prep(v, conn)
     if isinstance(field, models.DecimalField):
         digits, places, to_python = field.max_digits, field.decimal_places, field.to_python
@@ -316,6 +336,8 @@ class InsertPlan:
                 default = f.get_db_prep_save(now, self.conn)
             else:
                 default = _plain_str(f.get_db_prep_save(f.get_default(), self.conn))  # (a choices enum: str)
+                if type(default) is bool:
+                    default = conv(default)  # (an int on SQLite)
             columns.append((attname, default, as_is, conv))
         missing = object()
 
@@ -387,8 +409,8 @@ def _row_snapshot(row):
     out = {}
     for name, i, places in _audit_columns():
         v = row[i]
-        if places is not None and v is not None:
-            v = Decimal(str(v)).quantize(places)
+        if places is not None and v is not None and v.__class__ is not str:  # (a str is quantized already:
+            v = Decimal(str(v)).quantize(places)                              # _converter, on SQLite)
         out[name] = v if v.__class__ in _PLAIN else str(v)
     return out
 
@@ -399,11 +421,14 @@ def _new_ids(model, ocids):
     the check fails, they are read back."""
     conn = connections[DEFAULT_DB_ALIAS]
     if conn.vendor == "sqlite" and ocids:
+        q = conn.ops.quote_name
         with conn.cursor() as cursor:
             cursor.execute("SELECT last_insert_rowid()")
             last = cursor.fetchone()[0]
-        first = last - len(ocids) + 1
-        ends = dict(model.objects.filter(pk__in=[first, last]).values_list("pk", "ocid"))
+            first = last - len(ocids) + 1
+            cursor.execute(f"SELECT {q('id')}, {q('ocid')} FROM {q(model._meta.db_table)} WHERE {q('id')} IN (%s, %s)",
+                           [first, last])
+            ends = dict(cursor.fetchall())
         if ends == {first: ocids[0], last: ocids[-1]}:
             return {ocid: first + i for i, ocid in enumerate(ocids)}
     return dict(model.objects.filter(ocid__in=ocids).values_list("ocid", "pk"))
@@ -428,6 +453,7 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
     ``JSONText`` (already serialised). For a contract that does not exist yet, ``fields`` may instead be
     its whole row as database values (a list, from contract_rows). With ``keep_totals`` the providers'
     stored totals move by what the changed contracts took away and add (shift_provider_totals), in the
+    same transaction; or, if it is a TotalsShift, are added to it, for the caller to write later in the
     same transaction. ``existing`` (existing_contracts of the batch) saves a query. Provider benchmarking's
     summary rows of the created and relinked contracts are refreshed here, or, when ``touched`` (a set) is
     given, their ids are added to it for the caller to refresh once at the end of a bulk import
@@ -448,8 +474,8 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
     for ocid, fields, suppliers in batch:
         for s, _, _ in suppliers:
             provider_of[s.id] = s.provider_id
-        links = sorted({(s.id, a, None if v is None else Decimal(str(v)).quantize(cents))
-                        for s, a, v in suppliers}, key=str)
+        links = {(s.id, a, None if v is None else Decimal(str(v)).quantize(cents)) for s, a, v in suppliers}
+        links = sorted(links, key=str) if len(links) > 1 else list(links)
         contract = existing.get(ocid)
         if contract is None:
             new_rows.append((fields if isinstance(fields, list) else _contract_row(ocid, fields), links))
@@ -509,7 +535,10 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
         refresh_summaries(changed_ids)
     insert_rows(AuditEvent, events)
     if keep_totals:
-        shift_provider_totals(totals_before, public_contract_links(relinked, totals_after))
+        shift = keep_totals if isinstance(keep_totals, TotalsShift) else TotalsShift()
+        shift.add(totals_before, public_contract_links(relinked, totals_after))
+        if shift is not keep_totals:
+            shift.write()
     return outcomes
 
 
