@@ -203,6 +203,36 @@ class _no_gc:
         return False
 
 
+class _kept_memory:
+    """glibc only (elsewhere a no-op): memory freed is kept for the next chunk instead of going back to the
+    system at once. Each chunk makes and frees a few megabytes of buffers (pickles, rows); by default glibc
+    hands them back and takes fresh pages again for the next chunk, which the kernel must zero (200,000 page
+    faults at 100,000 releases, a tenth of a core's time in the worker). Restored, and trimmed, after."""
+
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (malloc.h)
+    DEFAULT = 128 * 1024  # both thresholds' defaults
+
+    def __enter__(self):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None)
+            self.mallopt, self.trim = libc.mallopt, libc.malloc_trim
+        except (ImportError, OSError, AttributeError):  # not glibc
+            self.mallopt = None
+            return self
+        self.mallopt(self.M_MMAP_THRESHOLD, 64 << 20)
+        self.mallopt(self.M_TRIM_THRESHOLD, 256 << 20)
+        return self
+
+    def __exit__(self, *exc):
+        if self.mallopt is not None:
+            self.mallopt(self.M_MMAP_THRESHOLD, self.DEFAULT)
+            self.mallopt(self.M_TRIM_THRESHOLD, self.DEFAULT)
+            self.trim(0)
+        return False
+
+
 def import_workers() -> int:
     """Worker processes for compiling: COMMISSIONER_IMPORT_WORKERS, else 1 when there are two or more CPUs."""
     value = os.environ.get(WORKERS_ENV, "")
@@ -295,7 +325,7 @@ class Importer:
         gc.collect()
         gc.freeze()  # what exists now (Django, the schema, ...) is never scanned during the import
         try:
-            with _import_pragmas() as pragmas, _no_gc():
+            with _import_pragmas() as pragmas, _no_gc(), _kept_memory():
                 size = _import_bytes(paths)
                 with _bulk_load(pragmas.wal and _is_bulk(size)) as self.bulk:
                     self._run(paths, size, query=not pragmas.wal)
@@ -887,7 +917,7 @@ def worker_main(options):
 
     ahead, batch, chunks = _Ahead(held), [], 0
     try:
-        with _no_gc():
+        with _no_gc(), _kept_memory():
             for item in importer._releases(opts["paths"], start=opts["skip"]):
                 batch.append(item)
                 if len(batch) < (AHEAD_BATCH_ASKING if held_query else AHEAD_BATCH) and ahead.size + len(batch) < CHUNK:
