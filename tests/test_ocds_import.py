@@ -498,6 +498,22 @@ def test_the_worker_compiles_repeated_ocids_and_releases_from_all_their_releases
     assert state() == with_worker
 
 
+def test_the_worker_leaves_the_writer_more_compiling_when_the_writer_waits_and_less_when_it_does_not():
+    ahead = services._Ahead(lambda ocids: ())
+    ahead.size, ahead.done, ahead.spent = 500, 400, 0.08  # 0.2 ms an ocid: 0.1 s for a whole chunk
+    ahead.balance(writer_waited=0.04, worker_waited=0.0)
+    assert ahead.full == pytest.approx(0.1)
+    assert ahead.share == pytest.approx(0.2 + 0.04 / 1.6)  # an eighth of the gap, in shares of the chunk
+    ahead.balance(writer_waited=0.0, worker_waited=0.2)  # (no ocid compiled since: the estimate stays)
+    assert ahead.share == pytest.approx(0.2 + 0.04 / 1.6 - 0.2 / 1.6)
+    for _ in range(50):
+        ahead.balance(writer_waited=0.0, worker_waited=0.5)
+    assert ahead.share == 0.0
+    for _ in range(50):
+        ahead.balance(writer_waited=0.5, worker_waited=0.0)
+    assert ahead.share == 0.8
+
+
 def test_chunks_cross_to_the_writer_with_each_suppliers_facts_once(monkeypatch):
     """The worker sends a supplier's facts once, then its key while they stay the same; both sides forget them
     together (over KEPT keys and buyers). What arrives is what was sent, equal buyers as one object."""

@@ -817,10 +817,24 @@ class _Ahead:
     def __init__(self, held):
         self.held = held
         self.share, self.credit = 0.2, 0.0
+        self.full = 0.0  # the time compiling a whole chunk here takes (estimated from the last chunk)
         self._start()
 
     def _start(self):
         self.size, self.latest, self.compiled, self.first, self.again = 0, {}, {}, {}, set()
+        self.spent, self.done = 0.0, 0  # time compiling and ocids compiled, in this chunk
+
+    def balance(self, writer_waited, worker_waited):
+        """Move the share left to the writer by what each process waited for the other since the last chunk:
+        moving a share s of a chunk's compiling (cost ``full``) takes s * full off one process and puts it on
+        the other, closing their difference by twice that. An eighth of the difference is made up at each
+        chunk: the waits reported are a chunk or two old, and larger steps swing the share from end to end
+        (measured: the two processes then idled 2.8 s in all at 100,000 releases, against 2.1 s)."""
+        if self.done:
+            self.full = self.spent / self.done * self.size
+        if self.full:
+            step = (writer_waited - worker_waited) / (16 * self.full)
+            self.share = min(0.8, max(0.0, self.share + step))
 
     def add(self, batch):
         """Take [(Entry, release)]."""
@@ -839,7 +853,9 @@ class _Ahead:
                 self.credit, self.first[ocid] = credit - 1, self.LEFT
             else:
                 self.credit, self.first[ocid] = credit, self.DONE
+                start = time.perf_counter()
                 self.compiled[ocid] = compiled_or_reason(ocid, [release])
+                self.spent, self.done = self.spent + time.perf_counter() - start, self.done + 1
 
     def chunk(self) -> Pending:
         """The chunk made so far, complete (and a new one begun)."""
@@ -892,6 +908,7 @@ def worker_main(options):
     importer = Importer()
     importer.max_amount = opts["max_amount"]
     sent = [0, 0]  # read count and rejections already sent
+    blocked = [0.0]  # time waiting for the writer to take the last chunk
     packer = _Packer()
 
     def send(kind, pending):
@@ -900,7 +917,9 @@ def worker_main(options):
         if isinstance(pending, Pending):
             pending = packer.pack(pending)
         data = pickle.dumps((kind, read, rejected, pending), protocol=pickle.HIGHEST_PROTOCOL)
+        start = time.perf_counter()
         free.acquire()
+        blocked[0] += time.perf_counter() - start
         queue.put(data)
 
     held_query = bool(opts["db_name"])
@@ -928,12 +947,13 @@ def worker_main(options):
                     continue
                 if broken.is_set():
                     return
-                # Balance the two processes on the writer's last wait: it idles, leave it more.
+                # Balance the two processes on what each waited for the other since the last chunk.
+                writer_waited = 0.0
                 with contextlib.suppress(BlockingIOError, OSError):
                     waits = os.read(feedback, 1 << 12)
-                    if len(waits) >= 8:
-                        waited = struct.unpack("d", waits[-8 - len(waits) % 8:len(waits) - len(waits) % 8])[0]
-                        ahead.share = min(0.8, ahead.share + 0.03) if waited > 0.003 else max(0.0, ahead.share - 0.03)
+                    writer_waited = sum(struct.unpack(f"{len(waits) // 8}d", waits[:len(waits) // 8 * 8]))
+                ahead.balance(writer_waited, blocked[0])
+                blocked[0] = 0.0
                 send("chunk", ahead.chunk())
                 if (chunks := chunks + 1) % 50 == 0:
                     gc.collect()
