@@ -182,13 +182,6 @@ class TotalsShift:
                                f"{q('total_value')} = %s WHERE {q('id')} = %s", rows)
 
 
-def shift_provider_totals(before, after):
-    """Move the stored totals of providers from ``before`` to ``after`` now (see TotalsShift)."""
-    shift = TotalsShift()
-    shift.add(before, after)
-    shift.write()
-
-
 class JSONText(bytes):
     """A JSON value already serialised (UTF-8 bytes), for a JSONField: stored without parsing it again."""
 
@@ -452,9 +445,9 @@ def apply_contracts(batch, *, actor=None, actor_label="import", keep_totals=Fals
     "created", "updated" or "unchanged". Call inside a transaction. A JSON field may be given as
     ``JSONText`` (already serialised). For a contract that does not exist yet, ``fields`` may instead be
     its whole row as database values (a list, from contract_rows). With ``keep_totals`` the providers'
-    stored totals move by what the changed contracts took away and add (shift_provider_totals), in the
-    same transaction; or, if it is a TotalsShift, are added to it, for the caller to write later in the
-    same transaction. ``existing`` (existing_contracts of the batch) saves a query. Provider benchmarking's
+    stored totals move by what the changed contracts took away and add (TotalsShift), written here, in the
+    same transaction; or, if ``keep_totals`` is a TotalsShift, added to it for the caller to write later in
+    the same transaction. ``existing`` (existing_contracts of the batch) saves a query. Provider benchmarking's
     summary rows of the created and relinked contracts are refreshed here, or, when ``touched`` (a set) is
     given, their ids are added to it for the caller to refresh once at the end of a bulk import
     (``benchmarking.providers.refresh_after_import``).
